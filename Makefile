@@ -1,0 +1,56 @@
+# Quick start: `make run` (embedded pilot at http://127.0.0.1:8000) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+# Tests run against real PostgreSQL and Redis (CI and this machine: loopback, trust auth).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+PROD_LIKE_ENV := DJANGO_ENV=production SECRET_KEY=check-only-$(shell printf 'x%.0s' {1..60}) \
+	ALLOWED_HOSTS=soudan.example.jp CSRF_TRUSTED_ORIGINS=https://soudan.example.jp \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
+
+.PHONY: run test lint typecheck deploy-check check bench messages lock clean
+
+$(VENV)/.runtime: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.dev
+	scripts/ensure-services.sh
+	DJANGO_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.dev
+	DJANGO_ENV=test $(VENV)/bin/mypy .
+
+deploy-check: $(VENV)/.runtime
+	$(PROD_LIKE_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+check: lint typecheck deploy-check test
+
+messages: $(VENV)/.dev
+	$(PY) scripts/compile_messages.py
+
+lock:
+	rm -rf /tmp/soudan-lock && $(PYTHON) -m venv /tmp/soudan-lock
+	$(PYTHON) scripts/write_locks.py /tmp/soudan-lock
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

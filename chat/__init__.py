@@ -1,0 +1,1 @@
+"""Realtime chat for consultations: WebSocket consumers and message delivery."""

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from accounts.middleware import otp_exempt
+from accounts.views import home_view
+from config.health import healthz
+
+urlpatterns = [
+    path("", home_view, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/setlang/", otp_exempt(set_language), name="set_language"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""Consultations, de-identification, routing, SLAs and metrics."""

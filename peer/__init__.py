@@ -1,0 +1,1 @@
+"""Responder profiles, shifts, training levels, self-checks (issue: peer supporters)."""

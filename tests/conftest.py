@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pyotp
+import pytest
+from django.test import Client
+
+from accounts.models import Organisation, OrganisationType, Role, User
+
+PASSWORD = "correct-horse-battery-42"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_org(db: None) -> Callable[..., Organisation]:
+    def make(**fields: Any) -> Organisation:
+        n = next(_counter)
+        defaults: dict[str, Any] = {
+            "slug": f"org-{n}",
+            "name": f"テスト支援センター{n}",
+            "org_type": OrganisationType.PREFECTURE_CENTRE,
+            "prefecture": "14",
+        }
+        defaults.update(fields)
+        return Organisation.objects.create(**defaults)
+
+    return make
+
+
+@pytest.fixture
+def org(make_org: Callable[..., Organisation]) -> Organisation:
+    return make_org(slug="test-centre")
+
+
+@pytest.fixture
+def make_user(db: None, make_org: Callable[..., Organisation]) -> Callable[..., User]:
+    def make(role: str = Role.WORKER, **fields: Any) -> User:
+        n = next(_counter)
+        fields.setdefault("username", f"user{n}")
+        fields.setdefault("organisation", make_org())
+        password = fields.pop("password", PASSWORD)
+        return User.objects.create_user(role=role, password=password, **fields)
+
+    return make
+
+
+def totp_for(user: User) -> pyotp.TOTP:
+    """The authenticator app: a TOTP generator from the user's confirmed device."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return pyotp.TOTP(base64.b32encode(device.bin_key).decode())
+
+
+@pytest.fixture
+def enrolled(make_user: Callable[..., User]) -> Callable[..., User]:
+    """A user with a confirmed TOTP device (as after enrolment)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def make(role: str = Role.WORKER, **fields: Any) -> User:
+        user = make_user(role, **fields)
+        TOTPDevice.objects.create(user=user, name="認証アプリ", confirmed=True)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def verified_client(client: Client) -> Callable[[User], Client]:
+    """Log a user in through the real login form with password and a fresh TOTP code."""
+
+    def login(user: User) -> Client:
+        response = client.post(
+            "/accounts/login/",
+            {"username": user.username, "password": PASSWORD, "otp_token": totp_for(user).now()},
+        )
+        assert response.status_code == 302, response.content[:500]
+        return client
+
+    return login
