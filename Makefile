@@ -26,7 +26,9 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# The SLA worker runs beside the web server and stops with it.
+	$(PY) manage.py run_sla_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+		$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(VENV)/.dev
 	scripts/ensure-services.sh

@@ -39,6 +39,10 @@ class UserAdmin(admin.ModelAdmin[User]):
         if not change:
             obj.set_unusable_password()
         super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            from accounts.sockets import disconnect_user_on_commit
+
+            disconnect_user_on_commit(obj.pk)
         audit_record(
             action=AuditAction.ACCOUNT_UPDATED if change else AuditAction.ACCOUNT_CREATED,
             actor=request.user,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.db import models
 
 from accounts.middleware import current_request_id
-from accounts.models import AuditAction, AuditEvent, User
+from accounts.models import AuditEvent, User
 
 
 def audit_record(
     *,
-    action: AuditAction,
+    action: str,
     actor: User | None = None,
     target: models.Model | None = None,
     object_type: str = "",

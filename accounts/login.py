@@ -13,6 +13,7 @@ from django_otp import user_has_device
 
 from accounts.audit import audit_record
 from accounts.models import AuditAction, User
+from accounts.sockets import disconnect_user_on_commit
 from accounts.twofactor import second_factor_verify
 
 
@@ -65,4 +66,5 @@ def session_logout(*, request: HttpRequest) -> None:
     user = request.user if request.user.is_authenticated else None
     if isinstance(user, User):
         audit_record(action=AuditAction.LOGOUT, actor=user, target=user)
+        disconnect_user_on_commit(user.pk)
     logout(request)

@@ -102,11 +102,11 @@ def _validate_codes(values: Any, allowed: type[models.TextChoices], label: str) 
 
 
 def validate_professions(values: Any) -> None:
-    _validate_codes(values, Profession, "profession")
+    _validate_codes(values, Profession, str(_("profession")))
 
 
 def validate_specialties(values: Any) -> None:
-    _validate_codes(values, Specialty, "specialty")
+    _validate_codes(values, Specialty, str(_("specialty")))
 
 
 class User(AbstractBaseUser):
@@ -143,12 +143,19 @@ class User(AbstractBaseUser):
         verbose_name_plural = _("accounts")
         constraints = [
             models.UniqueConstraint(
-                fields=["pseudonym"], condition=~models.Q(pseudonym=""), name="unique_pseudonym_when_set"
+                fields=["pseudonym"],
+                condition=~models.Q(pseudonym=""),
+                name="unique_pseudonym_when_set",
+                violation_error_message=_("This pseudonym is already used by another account."),
             ),
         ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def is_responder(self) -> bool:
+        return self.role in (Role.PEER, Role.EXPERT, Role.SUPERVISOR)
 
     # The admin role is the only staff; it holds every model permission in the admin.
     @property
@@ -196,7 +203,8 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("actor")
     )
-    action = models.CharField(_("action"), max_length=40, choices=AuditAction.choices)
+    # Each app names its own actions (accounts.AuditAction, helpdesk.HelpdeskAction ...).
+    action = models.CharField(_("action"), max_length=40, db_index=True)
     object_type = models.CharField(_("object type"), max_length=60, blank=True)
     object_id = models.CharField(_("object id"), max_length=40, blank=True)
     request_id = models.CharField(_("request id"), max_length=32, blank=True)
@@ -210,3 +218,26 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AccessToken(models.Model):
+    """A personal access token for the JSON API. Only its SHA-256 hash is stored."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="access_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,5 +1,5 @@
-"""WebSocket routes; the chat issue adds /ws/consultations/<id>/ here."""
+"""WebSocket routes."""
 
-from typing import Any
+from chat.routing import websocket_urlpatterns as chat_routes
 
-websocket_urlpatterns: list[Any] = []
+websocket_urlpatterns = [*chat_routes]

@@ -65,10 +65,10 @@ def scrub_event(event: dict[str, Any], hint: dict[str, Any] | None = None) -> di
     transaction = event.get("transaction")
     if isinstance(transaction, str) and event.get("transaction_info", {}).get("source") in {
         "route",
-        "url",
         "component",
     }:
-        # URL *patterns* only (e.g. "/consultations/{id}/"), never the concrete path.
+        # URL *patterns* only (e.g. "/consultations/{id}/"). Source "url" is the concrete path of a request
+        # that matched no pattern, which may carry anything: dropped.
         clean["transaction"] = transaction
     return clean
 

@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 
 from accounts.middleware import otp_exempt
 from accounts.views import home_view
+from config.api import api
 from config.health import healthz
 
 urlpatterns = [
@@ -11,5 +12,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", otp_exempt(set_language), name="set_language"),
     path("accounts/", include("accounts.urls")),
+    path("consultations/", include("helpdesk.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

@@ -15,7 +15,7 @@ import yaml
 from config.env import ENV_VARS
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("web", "worker", "migrate")
+APP_SERVICES = ("web", "worker", "sla-worker", "migrate")
 PRODUCTION_REQUIRED = {"DJANGO_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"} | {
     "CSRF_TRUSTED_ORIGINS", "TRUST_X_FORWARDED_FOR"
 }  # fmt: skip
@@ -56,7 +56,7 @@ def block(text: str, header: str) -> str:
 
 
 def test_services_are_exactly_the_stack(services: dict[str, Any]) -> None:
-    assert set(services) == {"proxy", "web", "worker", "migrate", "db", "redis"}
+    assert set(services) == {"proxy", "web", "worker", "sla-worker", "migrate", "db", "redis"}
 
 
 def test_web_runs_replicas_behind_the_proxy(services: dict[str, Any]) -> None:
@@ -108,12 +108,13 @@ def test_store_urls_point_at_compose_services(services: dict[str, Any]) -> None:
 def test_migrations_run_once_before_the_app(services: dict[str, Any]) -> None:
     assert tokens(services["migrate"]["command"])[-3:] == ["manage.py", "migrate", "--noinput"]
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
-    for name in ("web", "worker"):
+    for name in ("web", "worker", "sla-worker"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_worker_runs_the_background_worker_command(services: dict[str, Any]) -> None:
     assert tokens(services["worker"]["command"])[-2:] == ["manage.py", "background_worker"]
+    assert tokens(services["sla-worker"]["command"])[-2:] == ["manage.py", "run_sla_worker"]
 
 
 def test_nginx_proxies_http_and_websockets_to_web() -> None:

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import seed_demo
+from helpdesk.demo import seed_demo
 
 
 class Command(BaseCommand):
