@@ -13,6 +13,11 @@ urlpatterns = [
     path("i18n/setlang/", otp_exempt(set_language), name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("consultations/", include("helpdesk.urls")),
+    path("chat/", include("chat.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
+
+handler403 = "config.errors.forbidden"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

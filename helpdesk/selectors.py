@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Role, User
 from helpdesk import routing
-from helpdesk.models import ConferenceInvite, Consultation
+from helpdesk.models import ConferenceInvite, Consultation, EventKind, PrivateNote
 
 RESPONDER_ROLES = {Role.PEER, Role.EXPERT, Role.SUPERVISOR}
 
@@ -70,3 +72,47 @@ def chat_role_for(*, actor: User, consultation_id: int) -> str | None:
     if actor.role == Role.EXPERT and invited.exists():
         return ChatRole.MEMBER
     return None
+
+
+# Workers see the changes of state, never the internal handover traffic between responders.
+WORKER_EVENT_KINDS = frozenset(
+    {
+        EventKind.CREATED,
+        EventKind.CLAIMED,
+        EventKind.RELEASED,
+        EventKind.STATUS,
+        EventKind.ESCALATED,
+        EventKind.TRANSFER_ACCEPTED,
+    }
+)
+
+
+def events_visible_to(*, actor: User, consultation: Consultation) -> list[dict[str, Any]]:
+    """The consultation's history as this person may see it (call after consultation_get_for)."""
+    responder = actor.role in RESPONDER_ROLES
+    shown: list[dict[str, Any]] = []
+    for event in consultation.events.select_related("queue").all():
+        if not responder and event.kind not in WORKER_EVENT_KINDS:
+            continue
+        # Reasons are written by responders for each other; a worker sees only their own.
+        own = event.actor_id is not None and event.actor_id == actor.pk
+        shown.append(
+            {
+                "kind": event.kind,
+                "kind_display": event.get_kind_display(),
+                "from_status": event.from_status,
+                "to_status": event.to_status,
+                "to_status_display": event.get_to_status_display() if event.to_status else "",
+                "queue": event.queue.name if event.queue else "",
+                "created_at": event.created_at,
+                "reason": event.reason if responder or own else "",
+            }
+        )
+    return shown
+
+
+def notes_visible_to(*, actor: User, consultation: Consultation) -> list[PrivateNote] | None:
+    """Private notes (内部メモ): responders and supervisors only; None for everyone else."""
+    if actor.role not in RESPONDER_ROLES:
+        return None
+    return list(consultation.notes.select_related("author"))

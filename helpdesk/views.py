@@ -43,8 +43,8 @@ def consultation_detail_view(request: HttpRequest, consultation_id: int) -> Http
         and consultation.assignee_id is None
         and consultation.status in OPEN_FOR_CLAIM,
         "is_urgent": consultation.priority == Priority.URGENT,
-        "events": consultation.events.select_related("queue").all() if is_responder else [],
-        "notes": consultation.notes.select_related("author").all() if is_responder else [],
+        "events": selectors.events_visible_to(actor=actor, consultation=consultation) if is_responder else [],
+        "notes": selectors.notes_visible_to(actor=actor, consultation=consultation) or [],
         "queues": Queue.objects.filter(is_active=True) if is_responder else [],
         "chat_role": selectors.chat_role_for(actor=actor, consultation_id=consultation.pk),
         "observed": consultation.status == Status.ESCALATED,

@@ -300,6 +300,8 @@ def transfer_request(
             and not routing.visible_to_responder(to_user).filter(pk=consultation.pk).exists()
         ):
             raise WorkflowError("その相手には引き継げません。", code="target_not_eligible")
+        if escalation and to_queue is not None and to_queue.pk == consultation.queue_id:
+            raise WorkflowError("すでに最上位のキューにあります。", code="already_top_tier")
         if Transfer.objects.filter(consultation=consultation, state=TransferState.PENDING).exists():
             raise Conflict("すでに引き継ぎを依頼中です。", code="transfer_pending")
         transfer = Transfer.objects.create(

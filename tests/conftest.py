@@ -14,6 +14,9 @@ import pytest
 from django.test import Client
 
 from accounts.models import Organisation, OrganisationType, Role, User
+from helpdesk.choices import Category
+from helpdesk.models import Consultation
+from helpdesk.services import CaseFacts, consultation_create
 
 PASSWORD = "correct-horse-battery-42"
 _counter = itertools.count(1)
@@ -144,3 +147,17 @@ def private_redis() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def file_consultation() -> Callable[..., Consultation]:
+    def file(worker: User, **facts: Any) -> Consultation:
+        values: dict[str, Any] = {
+            "category": Category.BURNOUT,
+            "question": "疲れが抜けません。",
+            "summary": "",
+        }
+        values.update(facts)
+        return consultation_create(actor=worker, facts=CaseFacts(**values))
+
+    return file

@@ -7,9 +7,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Organisation, Role, User
-from helpdesk.choices import Category, Priority
-from helpdesk.models import Consultation
-from helpdesk.services import CaseFacts, consultation_create
+from helpdesk.choices import Priority
 
 FORM: dict[str, Any] = {
     "category": "hard_case",
@@ -35,20 +33,6 @@ def worker_client(
 ) -> tuple[User, Client]:
     worker = enrolled(Role.WORKER, organisation=make_org(name="テスト町ひきこもり支援ステーション"))
     return worker, verified_client(worker)
-
-
-@pytest.fixture
-def file_consultation() -> Callable[..., Consultation]:
-    def file(worker: User, **facts: Any) -> Consultation:
-        values: dict[str, Any] = {
-            "category": Category.BURNOUT,
-            "question": "疲れが抜けません。",
-            "summary": "",
-        }
-        values.update(facts)
-        return consultation_create(actor=worker, facts=CaseFacts(**values))
-
-    return file
 
 
 __all__ = ["FORM", "Priority"]
