@@ -34,8 +34,9 @@ def test_unknown_api_paths_answer_json(
 
 
 def test_a_server_error_page_needs_nothing_that_might_be_broken(client: Client, db: None) -> None:
-    from config.errors import server_error
     from django.test import RequestFactory
+
+    from config.errors import server_error
 
     response = server_error(RequestFactory().get("/consultations/"))
     assert response.status_code == 500
