@@ -30,7 +30,10 @@ _FUNCTION_POS0 = frozenset({"助詞", "助動詞", "補助記号", "接尾辞", 
 _SKIP_AFTER_MATCH = frozenset({"の", "・"})
 _NON_SUBJECT_PARTICLES = frozenset({"に", "へ", "を", "と", "から", "の", "より", "で"})
 _LIST_POS0 = frozenset({"名詞", "補助記号", "接頭辞"})
-_QUESTION_AFTER_NEGATION = frozenset({"か", "かな", "かしら", "でしょう", "だろう", "でしょ", "だろ"})
+# 死にたいんじゃないか (a question) / 心配しないで (a request): not denials
+_QUESTION_AFTER_NEGATION = frozenset(
+    {"か", "かな", "かしら", "でしょう", "だろう", "でしょ", "だろ", "で", "ください"}
+)
 # 今日は / 今回は in the clause of a risk: a contrast with the usual, safe explanation.
 _CONTRAST = compile_pattern("今日|今回|今度|今朝|今夜|昨日|昨夜 は|も")
 
@@ -67,6 +70,9 @@ class Context:
         self._contrast = {doc.tokens[lo].clause for lo, _ in _CONTRAST.find_all(doc)}
         third = [span for spans in self.by_sent.get("third_person", {}).values() for span in spans]
         self.mentions_other = bool(third)
+        self.whole_text_frame = [
+            span for spans in self.by_sent.get("prof_text", {}).values() for span in spans
+        ]
 
     # --- helpers -------------------------------------------------------------------------------
     def _in_clause(self, kind: str, clause: int) -> list[Span]:
@@ -100,18 +106,22 @@ class Context:
             return Reading("fiction", WHY["fiction"], self.cue(media[0]))
         return None
 
-    def _professional(self, lo: int, hi: int, sent: int, clause: int, quote: int, worker: bool) -> Reading | None:
+    def _professional(
+        self, lo: int, hi: int, sent: int, clause: int, quote: int, worker: bool
+    ) -> Reading | None:
         toks = self.doc.tokens
         nxt = hi + 1 if hi < len(toks) and toks[hi].surface in _SKIP_AFTER_MATCH else hi
         for span in self._in_sentence("prof_adjacent", sent):
-            if lo < span[0] < hi or (span[0] == nxt and toks[nxt].sent == sent):
+            if span[0] == lo + 1 < hi or (span[0] == nxt and toks[nxt].sent == sent):
                 return Reading("professional", WHY["professional"], self.cue((lo, max(hi, span[1]))))
-        frame = self._in_sentence("professional", sent)
+        frame = self._in_sentence("professional", sent) or self.whole_text_frame
         if frame and not (worker and self.says_self(lo)) and not self._in_sentence("now", sent):
             return Reading("professional", WHY["professional"], self.cue(frame[0]))
         return None
 
-    def _hypothetical(self, lo: int, hi: int, sent: int, clause: int, quote: int, worker: bool) -> Reading | None:
+    def _hypothetical(
+        self, lo: int, hi: int, sent: int, clause: int, quote: int, worker: bool
+    ) -> Reading | None:
         frame = self._outside_quote(self._in_sentence("hypothetical", sent), quote)
         if frame is not None:
             return Reading("hypothetical", WHY["hypothetical"], self.cue(frame))
@@ -127,6 +137,10 @@ class Context:
     def _time(self, lo: int, hi: int, sent: int, clause: int, quote: int, worker: bool) -> Reading | None:
         for span in self._in_clause("resolution", clause):
             if not self._negated_marker(span):
+                return Reading("resolved", WHY["resolved"], self.cue(span))
+        # 倒れて入院したが、今は回復している: a recovery in a later clause of the sentence
+        for span in self._in_sentence("recovery", sent):
+            if self.doc.tokens[span[0]].clause >= clause and not self._negated_marker(span):
                 return Reading("resolved", WHY["resolved"], self.cue(span))
         if self._in_clause("current", clause) or self._ongoing(hi, clause):
             return None
@@ -173,12 +187,14 @@ class Context:
         return False
 
     def _negated_marker(self, span: Span) -> bool:
+        """改善しない / 回復の見込みがない: a resolution word that is itself negated."""
         toks = self.doc.tokens
-        for i in range(span[1], min(len(toks), span[1] + 3)):
+        clause = toks[span[0]].clause
+        for i in range(span[1], min(len(toks), span[1] + 4)):
+            if toks[i].clause != clause:
+                break
             if toks[i].negator:
                 return True
-            if not toks[i].light:
-                break
         return False
 
     def _negation(self, lo: int, hi: int, sent: int, clause: int, quote: int, worker: bool) -> Reading | None:
@@ -208,8 +224,10 @@ class Context:
         return None
 
     def _head(self, lo: int, negator: int) -> int | None:
+        """The word the negation attaches to, skipping particles, auxiliaries and いる/おる."""
         for j in range(negator - 1, lo - 1, -1):
-            if self.doc.tokens[j].pos0 not in _FUNCTION_POS0:
+            tok = self.doc.tokens[j]
+            if tok.pos0 not in _FUNCTION_POS0 and not (tok.light and j > lo):
                 return j
         return None
 
@@ -246,8 +264,11 @@ class Context:
             spans = self._part_spans[self._part_offset[index] + part_index]
             hit = next(
                 (
-                    s for s in spans
-                    if bounds[0] <= s[0] and s[1] <= bounds[1] and (s[1] <= own[0] or s[0] >= own[1])
+                    s
+                    for s in spans
+                    if bounds[0] <= s[0]
+                    and s[1] <= bounds[1]
+                    and (s[1] <= own[0] or s[0] >= own[1])
                     and not self._denied(s, own)
                 ),
                 None,
@@ -261,7 +282,12 @@ class Context:
         """The text says a risk is past or settled somewhere (以前 / 既往 / 現在は安定)."""
         if self.by_clause.get("past"):
             return True
-        spans = [s for group in self.by_clause.get("resolution", {}).values() for s in group]
+        spans = [
+            s
+            for kind in ("resolution", "recovery")
+            for group in self.by_clause.get(kind, {}).values()
+            for s in group
+        ]
         return any(not self._negated_marker(span) for span in spans)
 
     # --- who is at risk ----------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 1. The summary and question are tokenised once (helpdesk.nlp via text.analyse).
 2. Every lexicon pattern is matched; a match inside a longer match of the same category
-   (リストカット inside リストカット痕) or inside a look-alike phrase (ロープ in ロープワーク)
-   is dropped.
+   (リストカット inside リストカット痕) or overlapping a look-alike phrase (ロープ in
+   ロープワーク, 死ぬ… in 死ぬまでに) is dropped.
 3. Each remaining match is read in context (context.Context.read): set aside when it is
    fictional, professional, hypothetical, past/resolved, credibly negated, or a look-alike.
    A denial inside a quotation does not hold when the same text shows current signs of the
@@ -24,8 +24,17 @@ from helpdesk.triage.text import Doc, analyse
 
 SUBTYPES = frozenset(
     {
-        "support_refusal", "domestic_violence", "problem_8050", "suspected_mental_illness", "developmental",
-        "suicidal_self_harm", "poverty", "abuse", "legal", "other", "",
+        "support_refusal",
+        "domestic_violence",
+        "problem_8050",
+        "suspected_mental_illness",
+        "developmental",
+        "suicidal_self_harm",
+        "poverty",
+        "abuse",
+        "legal",
+        "other",
+        "",
     }
 )
 SUBTYPE_HIGH = frozenset({"domestic_violence", "abuse"})
@@ -59,10 +68,13 @@ def _matches(doc: Doc, lex: Lexicon) -> list[Hit]:
         for lo, hi in spans:
             found.append((lo, hi, order, entry))
     found.sort(key=lambda m: (m[0], -(m[1] - m[0]), m[2]))
+    lookalikes = [(lo, hi) for lo, hi, _, entry in found if entry.severity == "lookalike"]
     kept: list[tuple[int, int, int, Entry]] = []
     for lo, hi, order, entry in found:
+        if entry.severity != "lookalike" and any(l_lo < hi and lo < l_hi for l_lo, l_hi in lookalikes):
+            continue  # 死ぬまでに行きたい場所: a look-alike phrase hides any risk match it overlaps
         covered = any(
-            k_lo <= lo and hi <= k_hi and (k_entry.severity == "lookalike" or k_entry.category == entry.category)
+            k_lo <= lo and hi <= k_hi and k_entry.category == entry.category
             for k_lo, k_hi, _, k_entry in kept
         )
         if not covered:
@@ -94,7 +106,8 @@ def _discounted_reason(hit: Hit) -> Reason:
     if entry.severity == "lookalike":
         return Reason(entry.code, entry.category, hit.expression, f"「{hit.expression}」 — {entry.label}")
     reading = hit.reading
-    assert reading is not None
+    if reading is None:
+        raise RuntimeError("an active match is not a discounted reason")
     cue = f"（「{reading.cue}」）" if reading.cue else ""
     category = "worker_self" if hit.worker else entry.category
     message = f"{entry.label}: 「{hit.expression}」 — {reading.message}{cue}"
@@ -121,12 +134,15 @@ def _validate(summary: object, question: object, subtype: object, worker_urgency
         raise ValueError(f"worker_urgency must be one of {', '.join(LEVELS)}")
 
 
-def triage(*, summary: str, question: str = "", subtype: str = "", worker_urgency: str = "normal") -> TriageResult:
+def triage(
+    *, summary: str, question: str = "", subtype: str = "", worker_urgency: str = "normal"
+) -> TriageResult:
     """Decide whether a consultation goes to the urgent lane (緊急), with reasons.
 
     Never logs the text; exception messages carry no text.
     """
     _validate(summary, question, subtype, worker_urgency)
+    subtype, worker_urgency = str(subtype), str(worker_urgency)  # plain str, also for TextChoices members
     lex = lexicon()
     text = f"{summary}\n{question}" if question.strip() else summary
     doc = analyse(text)
@@ -156,15 +172,25 @@ def triage(*, summary: str, question: str = "", subtype: str = "", worker_urgenc
     if level != "urgent" and len(concerns) >= 2:
         level = "urgent"
         reasons.append(
-            Reason("combination.multiple_concerns", "combination", "",
-                   f"複数の懸念サインが重なっている（{len(concerns)}種類）")
+            Reason(
+                "combination.multiple_concerns",
+                "combination",
+                "",
+                f"複数の懸念サインが重なっている（{len(concerns)}種類）",
+            )
         )
     level = _apply_subtype(subtype, level, risk_hits, ctx, reasons, discounted)
     if LEVELS.index(worker_urgency) > LEVELS.index(level):
         level = worker_urgency
         label = "緊急" if worker_urgency == "urgent" else "高"
-        reasons.append(Reason(f"worker_choice.{worker_urgency}", "worker_choice", worker_urgency,
-                              f"担当者が緊急度「{label}」を選択"))
+        reasons.append(
+            Reason(
+                f"worker_choice.{worker_urgency}",
+                "worker_choice",
+                worker_urgency,
+                f"担当者が緊急度「{label}」を選択",
+            )
+        )
     return TriageResult(level == "urgent", level, _unique(reasons), _unique(discounted))
 
 
@@ -178,11 +204,23 @@ def _apply_subtype(
         past = [h for h in self_harm if h.reading is not None and h.reading.why in PAST_READINGS]
         said_past = bool(past) or ctx.says_resolved()
         if said_past:
-            discounted.append(Reason("subtype.suicidal_self_harm", "subtype", subtype,
-                                     "相談種別「自殺・自傷」 — 本文にリスクは過去のもの・安定していると明記"))
+            discounted.append(
+                Reason(
+                    "subtype.suicidal_self_harm",
+                    "subtype",
+                    subtype,
+                    "相談種別「自殺・自傷」 — 本文にリスクは過去のもの・安定していると明記",
+                )
+            )
             return level
-        reasons.append(Reason("subtype.suicidal_self_harm", "subtype", subtype,
-                              "相談種別が「自殺・自傷」（リスクが過去のものとは明記されていない）"))
+        reasons.append(
+            Reason(
+                "subtype.suicidal_self_harm",
+                "subtype",
+                subtype,
+                "相談種別が「自殺・自傷」（リスクが過去のものとは明記されていない）",
+            )
+        )
         return "urgent"
     if subtype in SUBTYPE_HIGH and level == "normal":
         label = "家庭内暴力" if subtype == "domestic_violence" else "虐待"

@@ -31,13 +31,29 @@ RISK_FILE = "risk_expressions.tsv"
 CONTEXT_FILE = "context_markers.tsv"
 LOOKALIKE_FILE = "lookalikes.tsv"
 
-CATEGORIES = frozenset({"suicide", "self_harm", "violence", "abuse_neglect", "medical", "absence", "farewell"})
+CATEGORIES = frozenset(
+    {"suicide", "self_harm", "violence", "abuse_neglect", "medical", "absence", "farewell"}
+)
 SEVERITIES = frozenset({"urgent", "high", "lookalike"})
 CONTEXT_KINDS = frozenset(
     {
-        "past", "current", "resolution", "experience", "hypothetical", "conditional", "response",
-        "prof_adjacent", "professional", "now", "fiction_medium", "fiction_content",
-        "first_person", "third_person", "negation_head",
+        "past",
+        "current",
+        "resolution",
+        "recovery",
+        "experience",
+        "hypothetical",
+        "conditional",
+        "response",
+        "prof_adjacent",
+        "professional",
+        "prof_text",
+        "now",
+        "fiction_medium",
+        "fiction_content",
+        "first_person",
+        "third_person",
+        "negation_head",
     }
 )
 SCOPES = frozenset({"clause", "sentence", "near", "text"})
@@ -145,8 +161,14 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
             raise LexiconError(f"{path.name}:{number}: unknown severity {row['severity']}")
         codes.add(row["code"])
         entries.append(
-            Entry(row["code"], row["category"], row["severity"], _pattern(path, number, row["pattern"]),
-                  row["label"], row["note"])
+            Entry(
+                row["code"],
+                row["category"],
+                row["severity"],
+                _pattern(path, number, row["pattern"]),
+                row["label"],
+                row["note"],
+            )
         )
     markers: list[Marker] = []
     path = data_dir / CONTEXT_FILE

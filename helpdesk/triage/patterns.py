@@ -9,6 +9,7 @@ A pattern is a sequence of slots separated by spaces; `|` separates alternatives
 An alternative is
 - `word`   a token whose surface, dictionary form or normalised form equals `word`;
 - `~part`  a token whose surface or dictionary form contains `part` (for compounds);
+- `^word`  a token whose surface is exactly `word` (死ぬ, but not 死のう);
 - `NEG`    a negating token (ない, なく, なかっ, ず, ぬ/ん, なし …);
 - `NUM`    a number (名詞-数詞).
 A slot ending in `?` is optional; a slot starting with `=` must follow the previous one
@@ -37,6 +38,7 @@ class PatternError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Slot:
     exact: frozenset[str]
+    surface: frozenset[str]
     contains: tuple[str, ...]
     neg: bool
     num: bool
@@ -46,7 +48,7 @@ class Slot:
 
     def accepts(self, tok: Token) -> bool:
         exact = self.exact
-        if tok.surface in exact or tok.dform in exact or tok.nform in exact:
+        if tok.surface in exact or tok.dform in exact or tok.nform in exact or tok.surface in self.surface:
             return True
         if self.neg and tok.negator:
             return True
@@ -114,18 +116,29 @@ class Pattern:
 
 
 class PatternSet:
-    """Many patterns matched together: each token's keys are looked up once."""
+    """Many patterns matched together: candidate starts come from one lookup per token key.
+
+    The first slot of each pattern selects its candidate tokens: exact words through the text's
+    key index, `~part` through a substring search of the text (surface only), NEG and NUM through
+    the negating and number tokens. Only candidates are then matched.
+    """
 
     def __init__(self, patterns: list[Pattern]) -> None:
         self.patterns = patterns
         self._by_key: dict[str, list[int]] = {}
-        self._scan: list[int] = []
+        self._by_part: dict[str, list[int]] = {}
+        self._neg: list[int] = []
+        self._num: list[int] = []
         for number, pattern in enumerate(patterns):
-            if pattern.anchors is None:
-                self._scan.append(number)
-            else:
-                for key in pattern.anchors:
-                    self._by_key.setdefault(key, []).append(number)
+            first = pattern.slots[0]
+            for key in first.exact | first.surface:
+                self._by_key.setdefault(key, []).append(number)
+            for part in first.contains:
+                self._by_part.setdefault(part, []).append(number)
+            if first.neg:
+                self._neg.append(number)
+            if first.num:
+                self._num.append(number)
 
     def find_all(self, doc: Doc) -> list[list[tuple[int, int]]]:
         """Matches of every pattern, in the order of `patterns`."""
@@ -134,15 +147,19 @@ class PatternSet:
         for key, positions in doc.index.items():
             for number in by_key.get(key, ()):
                 starts.setdefault(number, set()).update(positions)
-        everywhere = list(range(len(doc.tokens)))
+        for part, numbers in self._by_part.items():
+            positions = doc.containing(part)
+            if positions:
+                for number in numbers:
+                    starts.setdefault(number, set()).update(positions)
+        for numbers, positions in ((self._neg, doc.negators), (self._num, doc.numbers)):
+            if positions:
+                for number in numbers:
+                    starts.setdefault(number, set()).update(positions)
         out: list[list[tuple[int, int]]] = []
         for number, pattern in enumerate(self.patterns):
-            if number in starts:
-                out.append(pattern.find_from(doc, sorted(starts[number])))
-            elif pattern.anchors is None:
-                out.append(pattern.find_from(doc, everywhere))
-            else:
-                out.append([])
+            found = starts.get(number)
+            out.append(pattern.find_from(doc, sorted(found)) if found else [])
         return out
 
 
@@ -152,6 +169,7 @@ def _parse_slot(raw: str, gap: int, any_gap: bool, source: str) -> Slot:
     optional = raw.endswith("?") and len(raw) > 1
     body = raw[:-1] if optional else raw
     exact: set[str] = set()
+    surface: set[str] = set()
     contains: list[str] = []
     neg = num = False
     for alt in body.split("|"):
@@ -161,13 +179,13 @@ def _parse_slot(raw: str, gap: int, any_gap: bool, source: str) -> Slot:
             neg = True
         elif alt == "NUM":
             num = True
-        elif alt.startswith("~"):
+        elif alt[0] in "~^":
             if len(alt) == 1:
-                raise PatternError(f"empty ~ alternative in pattern {source!r}")
-            contains.append(alt[1:])
+                raise PatternError(f"empty {alt} alternative in pattern {source!r}")
+            (contains.append if alt[0] == "~" else surface.add)(alt[1:])
         else:
             exact.add(alt)
-    return Slot(frozenset(exact), tuple(contains), neg, num, optional, gap, any_gap)
+    return Slot(frozenset(exact), frozenset(surface), tuple(contains), neg, num, optional, gap, any_gap)
 
 
 def compile_pattern(source: str) -> Pattern:
@@ -189,7 +207,7 @@ def compile_pattern(source: str) -> Pattern:
     first = slots[0]
     if first.optional:
         raise PatternError(f"pattern {source!r} starts with an optional slot")
-    anchors = None if (first.contains or first.neg or first.num) else first.exact
+    anchors = None if (first.contains or first.neg or first.num) else first.exact | first.surface
     return Pattern(source, tuple(slots), anchors)
 
 

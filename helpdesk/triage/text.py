@@ -20,8 +20,24 @@ SENTENCE_ENDS = frozenset({"。", "！", "？", "!", "?", "．"})
 CLAUSE_ENDS = frozenset({"、", "，", ",", "；", ";", "…", "‥"})
 # Surfaces of negating auxiliaries/adjectives (ない, なく, なかっ, ず, ぬ/ん, なし …).
 NEGATOR_SURFACES = frozenset(
-    {"ない", "なく", "なかっ", "なけれ", "なきゃ", "なし", "無い", "無く", "無かっ", "無し", "ず", "ぬ", "ん",
-     "ねえ", "ねー", "ねぇ"}
+    {
+        "ない",
+        "なく",
+        "なかっ",
+        "なけれ",
+        "なきゃ",
+        "なし",
+        "無い",
+        "無く",
+        "無かっ",
+        "無し",
+        "ず",
+        "ぬ",
+        "ん",
+        "ねえ",
+        "ねー",
+        "ねぇ",
+    }
 )
 _LIGHT_POS0 = frozenset({"助詞", "助動詞", "接尾辞"})
 # Sudachi refuses inputs over 49149 UTF-8 bytes; long texts are tokenised in chunks.
@@ -55,6 +71,9 @@ class Doc:
     clause_bounds: list[tuple[int, int]] = field(default_factory=list)
     index: dict[str, list[int]] = field(default_factory=dict)  # key -> token positions
     _clause_starts: list[int] = field(default_factory=list)
+    _token_starts: list[int] = field(default_factory=list)
+    negators: list[int] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
 
     def sentence_range(self, i: int) -> tuple[int, int]:
         return self.sentence_bounds[self.tokens[i].sent]
@@ -68,6 +87,18 @@ class Doc:
 
     def clause_at(self, i: int) -> int:
         return bisect_right(self._clause_starts, i) - 1
+
+    def containing(self, part: str) -> list[int]:
+        """Tokens whose surface contains `part`."""
+        found: list[int] = []
+        text, starts, toks = self.text, self._token_starts, self.tokens
+        at = text.find(part)
+        while at != -1:
+            i = bisect_right(starts, at) - 1
+            if i >= 0 and at + len(part) <= toks[i].end and (not found or found[-1] != i):
+                found.append(i)
+            at = text.find(part, at + 1)
+        return found
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:
@@ -151,4 +182,9 @@ def analyse(text: str) -> Doc:
     for i, tok in enumerate(tokens):
         for key in {tok.surface, tok.dform, tok.nform}:
             index.setdefault(key, []).append(i)
+        if tok.negator:
+            doc.negators.append(i)
+        if tok.pos1 == "数詞":
+            doc.numbers.append(i)
+    doc._token_starts = [tok.start for tok in tokens]
     return doc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import statistics
 import time
 from pathlib import Path
@@ -65,8 +66,8 @@ def test_reasons_carry_the_expression_and_a_japanese_message() -> None:
 @pytest.mark.parametrize(
     ("summary", "why"),
     [
-        ("【人物A】さんは3年前に自殺未遂で入院したが、現在は安定している。就労の相談です。", "過去"),
-        ("本人は以前「死にたい」と口にしていましたが、今はほとんど言わなくなりました。", "過去"),
+        ("【人物A】さんは3年前に自殺未遂で入院したが、現在は安定している。就労の相談です。", "過去|解消"),
+        ("本人は以前「死にたい」と口にしていましたが、今はほとんど言わなくなりました。", "過去|解消"),
         ("【人物B】さん宅について。記録上、暴力の既往はなく、家族関係も良好です。", "否定"),
         ("疲れてはいるけど、死にたいとかは全然ないです。業務量の相談です。", "否定"),
         ("万一、訪問先で本人に「死にたい」と言われたら、どう返せばよいでしょうか。", "仮定"),
@@ -85,7 +86,7 @@ def test_mentions_that_are_not_a_current_risk_are_set_aside(summary: str, why: s
     # then it is not urgent, and the match is listed as set aside with the reason why
     assert not result.urgent
     assert result.discounted
-    assert any(why in reason.message for reason in result.discounted)
+    assert any(re.search(why, reason.message) for reason in result.discounted)
 
 
 def test_a_denial_next_to_fresh_cuts_does_not_make_it_safe() -> None:
@@ -165,7 +166,10 @@ def test_a_lookalike_is_shown_with_its_explanation() -> None:
 
 def test_an_explanation_the_text_denies_does_not_count() -> None:
     # given a farewell with no job and no move, as the text itself says
-    summary = "【人物F】さんから「今までお世話になりました」とだけメールが来た。就職も引っ越しの予定もないはずなのに。"
+    summary = (
+        "【人物F】さんから「今までお世話になりました」とだけメールが来た。"
+        "就職も引っ越しの予定もないはずなのに。"
+    )
     # then the farewell stays urgent
     assert triage(summary=summary).urgent
 
@@ -239,7 +243,10 @@ def test_other_subtypes_do_not_make_a_calm_text_urgent() -> None:
 
 def test_issue_rope_and_apologising_for_being_a_burden_is_urgent_with_the_reason() -> None:
     # given the summary from the issue
-    summary = "母親より。息子がホームセンターでロープを買ったらしい。最近は「迷惑ばかりかけてごめん」と謝ってばかりいる。"
+    summary = (
+        "母親より。息子がホームセンターでロープを買ったらしい。"
+        "最近は「迷惑ばかりかけてごめん」と謝ってばかりいる。"
+    )
     # when it is triaged
     result = triage(summary=summary)
     # then it is urgent and the rope is shown as a reason
@@ -261,7 +268,8 @@ def test_issue_finishing_suicide_prevention_training_is_not_urgent() -> None:
 
 def test_the_question_is_read_with_the_summary() -> None:
     # given a calm summary and a question that carries the risk
-    result = triage(summary="初回面談の記録です。", question="本人が「消えたい」と言っていたのですが、どうすれば？")
+    question = "本人が「消えたい」と言っていたのですが、どうすれば？"
+    result = triage(summary="初回面談の記録です。", question=question)
     # then the question counts
     assert result.urgent
 
@@ -274,7 +282,7 @@ def test_invalid_arguments_raise_without_echoing_the_text(kwargs: dict[str, str]
     # given a canary in the text and an invalid argument
     canary = "カナリア死にたい"
     # when triage is called, then it raises and the message carries no text
-    with pytest.raises(ValueError, match="^(?!.*カナリア)"):
+    with pytest.raises(ValueError, match=r"^(?!.*カナリア)"):
         triage(summary=canary, **kwargs)
 
 
@@ -340,7 +348,8 @@ def test_every_lexicon_word_is_one_morpheme() -> None:
 
 def test_triage_is_fast_once_loaded() -> None:
     # given the loaded lexicon and a consultation-sized text (~300 characters)
-    text = ("【相談概要】担当の【人物A】さん（30代男性）から昨夜LINEで「今までありがとう」と届いた。" * 4)[:300]
+    sentence = "【相談概要】担当の【人物A】さん（30代男性）から昨夜LINEで「今までありがとう」と届いた。"
+    text = (sentence * 4)[:300]
     triage(summary=text)
     # when it is triaged repeatedly
     timings = []

@@ -15,9 +15,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 ROOT = Path(__file__).resolve().parents[2]
+URGENT_TEXT = "昨夜、本人から「今までありがとう」とLINEが来て既読がつかない。"
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, data: bytes) -> tuple[list[dict[str, object]], str, CommandError | None]:
+Outcome = tuple[list[dict[str, object]], str, CommandError | None]
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, data: bytes) -> Outcome:
     monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(data)))
     out, err = io.StringIO(), io.StringIO()
     error: CommandError | None = None
@@ -33,7 +37,7 @@ def test_each_record_gets_urgent_level_and_reason_messages(monkeypatch: pytest.M
     # given two records, one with optional keys
     lines = [
         {"id": "a1", "text": "本人が「消えたい」と話した。"},
-        {"id": 7, "text": "家族会の資料を作っています。", "question": "", "subtype": "other", "worker_urgency": "high"},
+        {"id": 7, "text": "家族会の資料を作っています。", "subtype": "other", "worker_urgency": "high"},
     ]
     data = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines).encode("utf-8")
     # when the command runs
@@ -50,7 +54,9 @@ def test_each_record_gets_urgent_level_and_reason_messages(monkeypatch: pytest.M
     assert records[1]["urgent"] is False and records[1]["level"] == "high"
 
 
-def test_bad_lines_are_reported_by_number_and_skipped_with_exit_status_1(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_lines_are_reported_by_number_and_skipped_with_exit_status_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # given good lines mixed with bad ones: not JSON, not an object, no text, bad subtype, bad UTF-8
     canary = "カナリア"
     data = b"\n".join(
@@ -80,15 +86,19 @@ def test_the_command_reads_and_writes_utf8_bytes_end_to_end(tmp_path: Path) -> N
     # given a JSONL file and a process whose locale is not UTF-8
     source = tmp_path / "in.jsonl"
     source.write_text(
-        json.dumps({"id": "u1", "text": "昨夜、本人から「今までありがとう」とLINEが来て既読がつかない。"}, ensure_ascii=False)
-        + "\nnot json\n",
+        json.dumps({"id": "u1", "text": URGENT_TEXT}, ensure_ascii=False) + "\nnot json\n",
         encoding="utf-8",
     )
     env = {**os.environ, "DJANGO_ENV": "test", "LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii"}
     # when manage.py triage runs on it
     with source.open("rb") as stdin:
         done = subprocess.run(
-            [sys.executable, "manage.py", "triage"], stdin=stdin, capture_output=True, cwd=ROOT, env=env, check=False
+            [sys.executable, "manage.py", "triage"],
+            stdin=stdin,
+            capture_output=True,
+            cwd=ROOT,
+            env=env,
+            check=False,
         )
     # then the output is UTF-8 JSON with Japanese kept, the bad line is reported, and the status is 1
     lines = done.stdout.decode("utf-8").splitlines()

@@ -78,7 +78,9 @@ class Command(BaseCommand):
                 )
             except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
                 bad += 1
-                self.stderr.write(f"line {number}{_describe_id(record.get('id'))}: failed ({type(error).__name__})")
+                self.stderr.write(
+                    f"line {number}{_describe_id(record.get('id'))}: failed ({type(error).__name__})"
+                )
                 continue
             out = {
                 "id": record.get("id"),
