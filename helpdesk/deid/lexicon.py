@@ -11,6 +11,14 @@ HONORIFICS = frozenset({"さん", "様", "さま", "くん", "君", "ちゃん",
 # after a surname only (not enough on their own: 自宅, 実家, 母方)
 HOUSE_SUFFIXES = frozenset({"宅", "家", "方", "氏"})
 
+# Titles written after a name, outside the span (谷口医師, 梶原相談員): evidence of a person.
+TITLE_WORDS = frozenset(
+    """
+    医師 看護師 保健師 相談員 支援員 心理士 弁護士 教授 准教授 講師 教諭 院長 所長 課長 係長 部長 社長
+    店長 校長 主任 主事 室長 理事長 代表 議員 委員
+    """.split()
+)
+
 # Nouns that refer to a person by role. Before an honorific they are not names (お母さん, 店長さん).
 ROLE_WORDS = frozenset(
     """
@@ -28,7 +36,7 @@ ROLE_WORDS = frozenset(
     区長 町長 村長 知事 社員 学生 生徒 児童 友人 友達 仲間 近所 隣人 住人 お隣 通訳 王子 姫 神
     お疲れ 疲れ ご苦労 お世話 お陰 おかげ お互い 皆様 皆さま お客様 奥様 旦那様 神様 仏様 王様
     赤 坊 嬢 乙 坊っちゃん 赤ちゃん 婆 爺 受付 事務 相手 先方 窓口 新人 職場 業者 家主 警備 清掃 運送
-    宅配 皆様方
+    宅配 皆様方 本名 旧姓 通称 仮名 偽名 実名 男性 女性 男子 女子 男の子 女の子 少年 少女 青年 若者 高齢者
     ご家族 ご本人 ご両親 親戚 親族 身内 先祖 ご先祖 仏 お寺 和尚 住職 神父 牧師
     """.split()
 )
@@ -43,10 +51,7 @@ KANA_NON_NAMES = frozenset(
     """.split()
 )
 
-# Particles that may be glued to the front of a hiragana name run (母のゆうとくん).
-LEADING_PARTICLES = frozenset("のはがをにともへでや")
-
-# Context nouns after which the next proper noun is a person (担当の松本, 女性の松本, 同僚：中野).
+# Context nouns after which the next proper noun is a person (担当の秋津, 女性の秋津, 同僚：梶田).
 PERSON_CONTEXT_BEFORE = frozenset(
     """
     担当 担当者 職員 同僚 係長 課長 主任 所長 相談員 支援員 心理士 臨床心理士 保健師 看護師 医師
@@ -94,14 +99,16 @@ ORG_SUFFIXES = tuple(
         作業所 店 協会 協議会 財団 センター ラウンジ ネットワーク 役所 役場 保健所 児童相談所 相談所
         事務所 警察署 消防署 交番 裁判所 図書館 公民館 研究所 相談室 支援室 サポートステーション 社協
         高等部 中等部 中学部 小学部 ホーム 寮 家族会 親の会 会 銀行 信用金庫 信金 信用組合 協同組合 組合
-        生協 農協 スクール 博物館 美術館
+        生協 農協 スクール 博物館 美術館 窓口 相談窓口 ステーション
         """.split(),
         key=len,
         reverse=True,
     )
 )
 # Heads that need a strong (proper-noun or kana) name part: a common-noun prefix is not enough.
-ORG_WEAK_SUFFIXES = frozenset({"店", "会", "ホーム", "寮", "家族会", "親の会", "相談室", "支援室", "事務所"})
+ORG_WEAK_SUFFIXES = frozenset(
+    {"店", "会", "ホーム", "寮", "家族会", "親の会", "相談室", "支援室", "事務所", "ステーション", "窓口"}
+)
 
 LEGAL_FORMS = tuple(
     """
@@ -136,12 +143,12 @@ GENERIC_DESCRIPTORS = frozenset(
     """.split()
 )
 
-# Building words that may follow a street address (コーポ若葉203号室, メゾン北光205).
+# Building words that may follow a street address (コーポ楓203号室, メゾン北光205).
 BUILDING_WORDS = tuple(
     """
     コーポ メゾン ハイツ マンション アパート レジデンス ハイム コート パレス ヴィラ ビル 団地 住宅 タワー
     ヒルズ シャトー カーサ ドミール ハウス プラザ テラス 荘 寮 棟 館 号室
     """.split()
 )
-# Landmarks: a proper noun followed by one of these is a PLACE (赤羽駅, 高島平団地, 赤塚公園).
+# Landmarks: a proper noun followed by one of these is a PLACE (吉祥寺駅, 光が丘団地, 井の頭公園).
 LANDMARK_SUFFIXES = tuple("駅 団地 公園 ニュータウン 商店街 神社 霊園 港 ヶ丘 が丘 川 湖 海岸 河川敷".split())

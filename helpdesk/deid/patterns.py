@@ -69,7 +69,7 @@ BARE_URL_RE = re.compile(
 POSTAL_RE = re.compile(rf"〒[ \t]?\d{{3}}(?:{DASH}|[ \t])?\d{{4}}(?!\d)")
 POSTAL_CONTEXT_RE = re.compile(rf"(?:郵便番号|郵便|ZIP|zip)[:\s]{{0,3}}(\d{{3}}{DASH}?\d{{4}})(?!\d)")
 POSTAL_BARE_RE = re.compile(
-    rf"(?<![\d\-.])(\d{{3}}{DASH}\d{{4}})(?![\d\-])"
+    rf"(\d(?<![\d\-.]\d)\d{{2}}{DASH}\d{{4}})(?![\d\-])"
     r"(?=[ \t]?[一-龥ぁ-んァ-ヶ]{1,6}?(?:都|道|府|県|市|区|町|村|郡))"
 )
 HANDLE_AT_RE = re.compile(r"(?<![A-Za-z0-9._%+\-@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
@@ -99,7 +99,7 @@ _ID_CONTEXT_SKIP = re.compile(
     r"|ユーザー?)[ \t]*$"
 )
 ORDINAL_ID_RE = re.compile(r"第\d{3,}号")
-MYNUMBER_RE = re.compile(r"(?<![\d\-])\d{4}[ \t\-]?\d{4}[ \t\-]?\d{4}(?![\d\-])")
+MYNUMBER_RE = re.compile(r"\d(?<![\d\-]\d)\d{3}[ \t\-]?\d{4}[ \t\-]?\d{4}(?![\d\-])")
 _MYNUMBER_CONTEXT = re.compile(r"(?:マイナンバー|個人番号)")
 
 _KNUM = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
@@ -112,7 +112,7 @@ AD_DATE_RE = re.compile(
     rf"[ \t]?{_KNUM}月(?:[ \t]?{_KNUM}日)?"
 )
 NUMERIC_DATE_RE = re.compile(
-    r"(?<![\d/.\-])((?:19|20)\d{2})([/.\-])(\d{1,2})(?:\2(\d{1,2}))?(?![\d/]|[.\-]\d)"
+    r"((?:1(?<![\d/.\-]1)9|2(?<![\d/.\-]2)0)\d{2})([/.\-])(\d{1,2})(?:\2(\d{1,2}))?(?![\d/]|[.\-]\d)"
 )
 ABBR_DATE_RE = re.compile(
     r"(?<![A-Za-z0-9])[HhRrSs][ \t]?(\d{1,2})([./])(\d{1,2})(?:\2(\d{1,2}))?(?![\d]|[./]\d)"
@@ -120,21 +120,30 @@ ABBR_DATE_RE = re.compile(
 MD_DATE_RE = re.compile(rf"(?<![\d年/.月])({_KNUM})月[ \t]?({_KNUM})日")
 RELATIVE_DAY_RE = re.compile(rf"(?:先月|今月|来月|前月|翌月)({_KNUM})日")
 MD_SLASH_RE = re.compile(
-    r"(?<![\d/.\-A-Za-z週])(?<!\d:)(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])(?![\d/])"
+    r"(\d(?<![\d/.\-A-Za-z週]\d)(?<!\d:\d)(?:(?<=1)[0-2]|(?<=0)[1-9]|(?<=[1-9])))/(3[01]|[12]\d|0?[1-9])(?![\d/])"
     r"(?![ \t]?(?:回|人|件|名|程度|くらい|ぐらい|以上|以下|ほど|割|倍|の割合|世帯))"
 )
+# Patterns that must not start right after some character first match one character and then
+# look behind over two (\d(?<![…]\d)): a leading look-behind would stop the regex engine from
+# skipping quickly to candidate characters.
 _AGE_NOT = (
     r"(?![ \t]?(?:以上|以下|未満|超|を超|を過ぎ|前後|代|くらい|ぐらい|位|程度|頃|ごろ|以降|まで|児|近"
     r"|[~〜\-]|から\d))"
 )
-AGE_RE = re.compile(rf"(?<![\d.,~〜\-])(\d{{1,3}})[ \t]?(?:歳|才){_AGE_NOT}")
+AGE_RE = re.compile(rf"(?:満[ \t]?)?(\d(?<![\d.,~〜\-]\d)\d{{0,2}})[ \t]?(?:歳|才){_AGE_NOT}")
 KANJI_AGE_RE = re.compile(
-    rf"(?<![〇一二三四五六七八九十百何])([一二三四五六七八九十百]{{1,4}})(?:歳|才){_AGE_NOT}"
+    rf"([一二三四五六七八九十百](?<![〇一二三四五六七八九十百何].)[一二三四五六七八九十百]{{0,3}})(?:歳|才){_AGE_NOT}"
 )
 
 
 _LATIN_RE = re.compile("[A-Za-z]")
 _DIGIT_RE = re.compile("[0-9]")
+
+
+_ROLE_AGE_RE = re.compile(
+    r"(?:本人|長男|次男|三男|長女|次女|三女|息子|娘|母親?|父親?|兄|姉|弟|妹|祖母|祖父|夫|妻|相談者|対象者)"
+    r"(?:さん|様|くん|ちゃん)?\([ \t]?(?:(?:男性|女性|男|女)[・、,]?)?(\d{1,3})[ \t]?(?=[)、,・])"
+)
 
 
 def _valid_md(month: str, day: str | None) -> bool:
@@ -196,6 +205,10 @@ def find(norm: Normalized) -> list[Cand]:
     if latin:
         _handles(n, add)
     _dates(n, add, digits, latin)
+    if digits and "(" in n:  # news style after a role word: 娘さん(17)
+        for m in _ROLE_AGE_RE.finditer(n):
+            if int(m.group(1)) <= 120:
+                add(m.start(1), m.end(1), "AGE", P_AGE)
     if "歳" in n or "才" in n:
         for rx in (AGE_RE, KANJI_AGE_RE):
             for m in rx.finditer(n):

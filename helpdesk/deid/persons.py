@@ -4,52 +4,36 @@ Evidence used, strongest first:
   * a name-capable chunk right before an honorific (さん/様/くん/ちゃん/氏/先生…); the chunk may be
     kanji, katakana (with ・) or hiragana (given names in kana are often unknown to the dictionary);
   * Sudachi's 固有名詞,人名 tags (surname + given name joined into one span, across one space);
-  * a proper noun after a person context (担当の松本, 女性の松本) or in a name slot of a note
-    (・本人：つむぎ（19歳）, 祖母原 キヨ（91歳）);
-  * a short name inside 「」 next to a naming word (呼び名「ミナト」, 「ルナ」と呼んで).
+  * a proper noun after a person context (担当の秋津, 女性の秋津);
+  * name slots of notes and names in 「」 (see ``slots``).
 """
 
 from __future__ import annotations
 
-import re
-
+from . import slots
 from .lexicon import (
     HONORIFICS,
     HOUSE_SUFFIXES,
     KANA_NON_NAMES,
-    NAME_SLOT_WORDS,
     PERSON_CONTEXT_BEFORE,
     ROLE_PREFIXES,
     ROLE_WORDS,
+    TITLE_WORDS,
 )
 from .patterns import Cand
 from .tokens import Tok, can_be_name, entries, is_hiragana, is_kanji, is_kanji_name, is_katakana
 
 P_PERSON = 50
-P_PERSON_WEAK = 45
 _MUNICIPAL_END = ("市", "区", "町", "村", "郡", "県", "都", "府", "道")
 _CLOSED = frozenset({"動詞", "助動詞", "形容詞", "副詞", "接続詞", "連体詞", "感動詞", "助詞"})
 _ROLE_ENDINGS = tuple("者員師士手家屋長人官医生主役係方様族親母父兄姉弟妹子娘夫妻婦嫁婿孫客")
 _ROLE_SUFFIXES = tuple(w for w in ROLE_WORDS if len(w) >= 2)
+_EPONYM_HEADS = frozenset("病症型式")
+_PARTICLES = frozenset(("が", "は", "も", "を", "に", "と", "の", "へ", "で"))
+_CLAUSE_START = frozenset("。、\n：:・「（( 　")
+_COORDINATION = frozenset({"と", "や", "、", "・"})
 _CONTEXT_LINKS = frozenset({"の", "：", ":"})
-_KANA_NOT_NAMES = frozenset("なし ふめい みてい ひきこもり ふとうこう とくになし".split())
 _FUNCTION_KANJI = frozenset("方上中下前後今本大小高長所先次間元皆他各同当")
-_HONORIFIC_TAIL = sorted(HONORIFICS, key=len, reverse=True)
-_SLOT_PAREN_RE = re.compile(
-    "(?:"
-    + "|".join(sorted(NAME_SLOT_WORDS, key=len, reverse=True))
-    + ")"
-    + r"[（(]([^、，,（）()0-9０-９\s]{2,10}?)[、，,）)]"
-)
-_SLOT_COLON_RE = re.compile(
-    "(?:"
-    + "|".join(sorted(NAME_SLOT_WORDS, key=len, reverse=True))
-    + ")"
-    + r"[：:][ 　]?([^、，,（）()0-9０-９\s：:]{2,10}?)(?=[（(、，,\n]|$)"
-)
-_CALL_ME_RE = re.compile(r"「([^「」\s、。]{1,8}?)(?:って|と)(?:呼|名乗)")
-_QUOTE_RE = re.compile(r"「([^「」\s、。，．！？!?・]{1,8})」")
-_NICKNAME_CONTEXT = re.compile(r"呼|名乗|あだ名|ニックネーム|通称|名前|ハンドル|愛称")
 
 
 def _surnameish(t: Tok) -> bool:
@@ -90,12 +74,13 @@ def _given_end(text: str, toks: list[Tok], k: int) -> int | None:
         return t.e
     nxt = toks[k + 1].s if k + 1 < n else ""
     boundary = nxt == "" or nxt in HONORIFICS or nxt[:1] in "（(、。，,）)\n 　"
+    after_space = k >= 1 and toks[k - 1].space
     if (
         is_kanji(t.s)
         and len(t.s) <= 3
-        and (t.unknown_word or (boundary and t.noun and k >= 1 and toks[k - 1].space))
+        and (t.unknown_word or ((boundary or nxt in _PARTICLES) and t.noun and after_space))
     ):
-        return t.e
+        return t.e  # 宮城 学が…: a one- to three-kanji given name after the surname and a space
     if is_katakana(t.s) and len(t.s) <= 5 and t.s not in ROLE_WORDS and boundary:
         return t.e
     if is_hiragana(t.s) and t.s not in HONORIFICS and t.pos[0] not in _CLOSED and t.pos[0] != "接尾辞":
@@ -191,7 +176,7 @@ def _before_honorific(text: str, toks: list[Tok], i: int) -> tuple[int, int] | N
         start = _trim_role_prefix(text, start, end)
     else:
         return None
-    # full name across one space: 勘解由小路 ひなたさん, 原 キヨさん
+    # full name across one space: 勘解由小路 ひなたさん, 森 トメさん
     if k - 2 >= 0 and toks[k - 1].space and len(toks[k - 1].s) == 1 and _surnameish(toks[k - 2]):
         start = toks[k - 2].b
     return start, end
@@ -215,23 +200,38 @@ def _kana_join(toks: list[Tok], sep: int, other: int) -> bool:
     return toks[sep].space and len(toks[sep].s) == 1 and (o.person or o.unknown_word)
 
 
-def _person_token_ok(text: str, toks: list[Tok], i: int) -> bool:
+def _person_token_ok(toks: list[Tok], i: int) -> bool:
+    """Is a 人名-tagged morpheme a name here? Surnames are trusted; a given name that is also an
+    ordinary word (大地, 勇気, さくら) and any one-character name need support: an honorific or a
+    title, a person context, an age in parentheses, a neighbouring name."""
     t = toks[i]
     s = t.s
     if s in ROLE_WORDS:
         return False
-    nxt = toks[i + 1] if i + 1 < len(toks) else None
-    if nxt is not None and (nxt.s in HONORIFICS or nxt.s in HOUSE_SUFFIXES):
+    n = len(toks)
+    nxt = toks[i + 1] if i + 1 < n else None
+    if nxt is not None and (nxt.s in HONORIFICS or nxt.s in HOUSE_SUFFIXES or nxt.s in TITLE_WORDS):
         return True
-    if is_hiragana(s):
-        return len(s) >= 3
-    if len(s) >= 2:
+    if _after_person_context(toks, i):
         return True
-    return _after_person_context(toks, i)
+    k = i + 2 if nxt is not None and nxt.space else i + 1
+    if k < n and (toks[k].person or (toks[k].s in ("（", "(") and k + 1 < n and toks[k + 1].numeral)):
+        return True  # 光（22歳）, a full name
+    if is_katakana(s) and (
+        (i + 2 < n and _kana_join(toks, i + 1, i + 2)) or (i >= 2 and _kana_join(toks, i - 1, i - 2))
+    ):
+        return True  # ヤン・ミンジュン
+    if i + 2 < n and toks[i + 1].s in _COORDINATION and toks[i + 2].person:
+        return True  # 桑田と栗林で訪問
+    if i >= 2 and toks[i - 1].s in _COORDINATION and toks[i - 2].person:
+        return True
+    if len(s) == 1 or (is_hiragana(s) and len(s) < 3):
+        return False
+    return t.pos[3] == "姓" or is_katakana(s) or "common" not in entries(s)
 
 
 def _after_person_context(toks: list[Tok], i: int) -> bool:
-    """担当の松本 / 担当：松本 / 女性の松本."""
+    """担当の秋津 / 担当：秋津 / 女性の秋津."""
     if i - 1 < 0:
         return False
     prev = toks[i - 1]
@@ -265,14 +265,14 @@ def find(text: str, toks: list[Tok]) -> list[Cand]:
             continue
         if t.person:
             nxt = toks[i + 1].s if i + 1 < n else ""
-            if nxt[:1] in ("病", "症"):  # eponymous diseases: ハンチントン病, アスペルガー症候群
+            if nxt[:1] in _EPONYM_HEADS:  # ハンチントン病, アルツハイマー型, クレペリン式
                 continue
             if text[max(0, t.e - 8) : t.e].endswith(_ROLE_SUFFIXES):
                 continue
             start = t.b
             if i >= 2 and toks[i - 1].space and len(toks[i - 1].s) == 1 and _surnameish(toks[i - 2]):
                 start = toks[i - 2].b  # 大和田 葵: surname the dictionary files as a place
-            elif not _person_token_ok(text, toks, i):
+            elif not _person_token_ok(toks, i):
                 continue
             start = _trim_role_prefix(text, start, t.e)
             end = t.e
@@ -290,116 +290,21 @@ def find(text: str, toks: list[Tok]) -> list[Cand]:
                 end = max(end, toks[j].e)
             out.append(Cand(start, end, "PERSON", P_PERSON))
             continue
-        if not t.noun or i == 0:
+        if not t.noun:
             continue
         nxt = toks[i + 1].s if i + 1 < n else ""
-        prev = toks[i - 1].s
-        if nxt not in HOUSE_SUFFIXES and prev not in PERSON_CONTEXT_BEFORE and prev not in _CONTEXT_LINKS:
+        prev = toks[i - 1].s if i > 0 else "。"
+        titled = nxt in HOUSE_SUFFIXES or nxt in TITLE_WORDS
+        aged = nxt in ("（", "(") and i + 2 < n and toks[i + 2].numeral  # 光（22歳）
+        if not titled and not aged and prev not in PERSON_CONTEXT_BEFORE and prev not in _CONTEXT_LINKS:
             continue
-        if is_kanji_name(s) and s not in ROLE_WORDS:
-            house = nxt in HOUSE_SUFFIXES and "sei" in entries(s)
-            nameish = ((t.place or t.proper) and can_be_name(s)) or (len(s) >= 2 and "sei" in entries(s))
+        if is_kanji_name(s) and s not in ROLE_WORDS and s not in _FUNCTION_KANJI:
+            house = titled and "sei" in entries(s)
+            nameish = ((t.place or t.proper) and can_be_name(s)) or "sei" in entries(s)
+            if aged and can_be_name(s) and prev[-1:] in _CLAUSE_START:
+                nameish = house = True
             if (house or _after_person_context(toks, i)) and nameish:
                 end = _extend_full_name(text, toks, i, t.e)
                 out.append(Cand(t.b, end, "PERSON", P_PERSON))
-    out.extend(_name_slots(text, toks))
-    out.extend(_quoted(text, toks))
-    out.extend(_regex_slots(text, toks))
-    return out
-
-
-def _name_slots(text: str, toks: list[Tok]) -> list[Cand]:
-    """・本人：つむぎ（19歳） / 本人岬（26歳） / 母：汐里（47歳）."""
-    out: list[Cand] = []
-    n = len(toks)
-    for i, t in enumerate(toks):
-        if t.s not in NAME_SLOT_WORDS:
-            continue
-        k = i + 1
-        if k < n and toks[k].s in ("：", ":", " ", "\u3000"):
-            k += 1
-        if k >= n:
-            continue
-        j = k
-        while j < n and toks[j].e - toks[k].b <= 10 and not toks[j].symbol and toks[j].s not in HONORIFICS:
-            if toks[j].pos[0] in _CLOSED or toks[j].numeral:
-                break
-            j += 1
-        if j == k or j >= n or toks[j].s not in ("（", "(", "、", "\n"):
-            continue
-        chunk = text[toks[k].b : toks[j - 1].e]
-        pieces = toks[k:j]
-        if chunk in ROLE_WORDS or any(p.s in ROLE_WORDS for p in pieces):
-            continue
-        nameish = (
-            (
-                is_hiragana(chunk)
-                and 2 <= len(chunk) <= 6
-                and chunk not in KANA_NON_NAMES
-                and not _common_kana(chunk)
-            )
-            or (is_katakana(chunk) and len(chunk) >= 2)
-            or all(p.person or p.unknown_word or can_be_name(p.s) for p in pieces)
-        )
-        if nameish:
-            out.append(Cand(toks[k].b, toks[j - 1].e, "PERSON", P_PERSON_WEAK))
-    return out
-
-
-def _common_kana(chunk: str) -> bool:
-    """A hiragana word that is an ordinary noun rather than a name (ひきこもり, なし)."""
-    if chunk in _KANA_NOT_NAMES:
-        return True
-    kinds = entries(chunk)
-    return len(chunk) >= 4 and "common" in kinds and not can_be_name(chunk)
-
-
-def _regex_slots(text: str, toks: list[Tok]) -> list[Cand]:
-    """本人（あおい、20歳） / ・本人：そうた（14歳）: a name slot after a role noun, read from the text
-    because kana names are often cut into function words by the tokenizer."""
-    out: list[Cand] = []
-    for rx in (_SLOT_PAREN_RE, _SLOT_COLON_RE):
-        for m in rx.finditer(text):
-            chunk = m.group(1)
-            end = m.end(1)
-            for h in _HONORIFIC_TAIL:
-                if chunk.endswith(h) and len(chunk) > len(h) + 1:
-                    chunk = chunk[: -len(h)]
-                    end -= len(h)
-                    break
-            if chunk in ROLE_WORDS or chunk in KANA_NON_NAMES:
-                continue
-            inside = [t for t in toks if m.start(1) <= t.b and t.e <= end]
-            ok = (
-                (is_hiragana(chunk) and len(chunk) <= 6 and not _common_kana(chunk))
-                or (is_katakana(chunk) and chunk.strip("・") == chunk and chunk not in ROLE_WORDS)
-                or (
-                    bool(inside)
-                    and all(t.person or t.unknown_word or can_be_name(t.s) or t.space for t in inside)
-                )
-            )
-            if ok and not any(t.s in ROLE_WORDS for t in inside):
-                out.append(Cand(m.start(1), end, "PERSON", P_PERSON_WEAK))
-    return out
-
-
-def _quoted(text: str, toks: list[Tok]) -> list[Cand]:
-    out: list[Cand] = []
-    for m in _CALL_ME_RE.finditer(text):
-        inner = m.group(1)
-        if inner not in ROLE_WORDS and inner not in KANA_NON_NAMES:
-            if is_katakana(inner) or is_hiragana(inner) or is_kanji_name(inner):
-                out.append(Cand(m.start(1), m.end(1), "PERSON", P_PERSON))
-    for m in _QUOTE_RE.finditer(text):
-        inner = m.group(1)
-        if inner in ROLE_WORDS or inner in KANA_NON_NAMES:
-            continue
-        before = text[max(0, m.start() - 8) : m.start()]
-        after = text[m.end() : m.end() + 8]
-        context = _NICKNAME_CONTEXT.search(before) or _NICKNAME_CONTEXT.search(after)
-        inside = [t for t in toks if m.start(1) <= t.b and t.e <= m.end(1)]
-        all_person = bool(inside) and all(t.person for t in inside)
-        scriptish = is_katakana(inner) or is_hiragana(inner) or is_kanji_name(inner)
-        if all_person or (context and scriptish and len(inner) <= 6):
-            out.append(Cand(m.start(1), m.end(1), "PERSON", P_PERSON))
+    out.extend(slots.find(text, toks))
     return out

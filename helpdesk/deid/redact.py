@@ -40,6 +40,8 @@ _NUMERIC_RE = re.compile(r"^((?:19|20)\d\d)[/.\-](\d{1,2})")
 _ABBR_RE = re.compile(r"^([HhRrSsTtMm])[ \t]?(\d{1,2})[./](\d{1,2})")
 _AGE_NUM_RE = re.compile(r"[0-9]+|[〇一二三四五六七八九十百]+")
 _NAME_SEP_RE = re.compile(r"[\s・･=＝]")
+_READING_GAP_RE = re.compile(r"(?:さん|様|さま|くん|君|ちゃん|氏|先生)?[（(]")
+_KANA_RE = re.compile(r"[ぁ-ゖァ-ヺー 　]+")
 
 
 def _letters(index: int) -> str:
@@ -133,10 +135,17 @@ def redact_spans(text: str, spans: Sequence[Span]) -> Redaction:
     parts: list[str] = []
     replacements: list[Replacement] = []
     pos = 0
+    last_person: tuple[int, str] | None = None  # (end, letter) of the previous PERSON span
     for s in ordered:
         original = text[s.start : s.end]
         if s.label == "PERSON":
-            placeholder = f"【人物{people.letter(original)}】"
+            between = text[last_person[0] : s.start] if last_person else ""
+            if last_person and _READING_GAP_RE.fullmatch(between) and _KANA_RE.fullmatch(original):
+                letter = last_person[1]  # 栗栖 茜（くりす あかね）: the reading is the same person
+            else:
+                letter = people.letter(original)
+            last_person = (s.end, letter)
+            placeholder = f"【人物{letter}】"
         elif s.label in lettered:
             seen = lettered[s.label]
             key = _key(original)

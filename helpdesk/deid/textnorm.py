@@ -9,7 +9,9 @@ original character produced it; a few characters expand (``㈱`` -> ``(株)``, `
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from bisect import bisect_right
 
 _CACHE: dict[str, str] = {}
 _CACHE_LIMIT = 20_000
@@ -24,54 +26,117 @@ def _nfkc(ch: str) -> str:
     return out
 
 
-_WIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_WIDTH_TABLE[0x3000] = 0x20
+_IRREGULAR: re.Pattern[str] | None = None
+
+
+def _irregular() -> re.Pattern[str]:
+    """Characters whose NFKC form is not exactly one character, or that may compose with a
+    neighbour (combining marks, Hangul jamo), plus everything outside the BMP. Built once."""
+    global _IRREGULAR
+    if _IRREGULAR is None:
+        ranges: list[tuple[int, int]] = []
+        for cp in range(0x80, 0x10000):
+            ch = chr(cp)
+            out = ch if 0xD800 <= cp <= 0xDFFF else unicodedata.normalize("NFKC", ch)
+            odd = (
+                len(out) != 1
+                or 0xD800 <= cp <= 0xDFFF
+                or unicodedata.combining(ch)
+                or unicodedata.combining(out)
+                or 0x1100 <= ord(out) <= 0x11FF
+                or 0xA960 <= ord(out) <= 0xA97F
+                or 0xD7B0 <= ord(out) <= 0xD7FF
+            )
+            if odd:
+                if ranges and ranges[-1][1] == cp - 1:
+                    ranges[-1] = (ranges[-1][0], cp)
+                else:
+                    ranges.append((cp, cp))
+        body = "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+        _IRREGULAR = re.compile(f"[{body}\\U00010000-\\U0010ffff]")
+    return _IRREGULAR
 
 
 class Normalized:
-    """``norm`` is the per-character NFKC form of ``orig``; ``span()`` maps offsets back."""
+    """``norm`` is the NFKC form of ``orig``, built piecewise so that ``span()`` maps offsets back.
 
-    __slots__ = ("_origin", "norm", "orig")
+    Runs of "regular" characters (one character in, one out, nothing composing) are normalised
+    as a whole and map linearly; each irregular character is normalised on its own and every
+    character it expands to maps back to it. The map is a short list of segments.
+    """
+
+    __slots__ = ("_linear", "_norm_starts", "_orig_starts", "norm", "orig")
 
     def __init__(self, text: str) -> None:
         self.orig = text
-        self._origin: list[int] | None = None
+        self._norm_starts: list[int] | None = None
+        self._orig_starts: list[int] = []
+        self._linear: list[bool] = []
         if text.isascii():
             self.norm = text
             return
-        fast = text.translate(_WIDTH_TABLE)  # the common 1:1 cases (全角英数字・記号, 全角空白)
-        if unicodedata.is_normalized("NFKC", fast):
-            self.norm = fast
-            return
-        parts = [_nfkc(ch) for ch in text]
-        norm = "".join(parts)
-        self.norm = norm
-        if len(norm) == len(text) and all(len(p) == 1 for p in parts):
-            return
-        origin: list[int] = []
-        for i, part in enumerate(parts):
-            origin.extend([i] * len(part))
-        origin.append(len(text))
-        self._origin = origin
+        irregular = list(_irregular().finditer(text))
+        if not irregular:
+            norm = unicodedata.normalize("NFKC", text)
+            if len(norm) == len(text):
+                self.norm = norm
+                return
+        pieces: list[str] = []
+        norm_starts: list[int] = []
+        done = 0  # characters of ``text`` consumed
+        size = 0  # characters of the normalised text produced
 
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Original (start, end) covering normalised [start, end)."""
-        origin = self._origin
-        if origin is None:
-            return start, end
-        if end <= start:
-            return origin[start], origin[start]
-        return origin[start], origin[end - 1] + 1
+        def piece(part: str, orig_start: int, linear: bool) -> None:
+            nonlocal size
+            if part:
+                pieces.append(part)
+                norm_starts.append(size)
+                self._orig_starts.append(orig_start)
+                self._linear.append(linear)
+                size += len(part)
+
+        for m in irregular:
+            if m.start() > done:
+                chunk = text[done : m.start()]
+                out = unicodedata.normalize("NFKC", chunk)
+                if len(out) == len(chunk):
+                    piece(out, done, True)
+                else:  # not expected for regular characters; stay exact anyway
+                    for i, ch in enumerate(chunk, done):
+                        piece(_nfkc(ch), i, False)
+            piece(_nfkc(m.group()), m.start(), False)
+            done = m.end()
+        if done < len(text):
+            piece(unicodedata.normalize("NFKC", text[done:]), done, True)
+        self.norm = "".join(pieces)
+        if len(self.norm) == len(text) and all(self._linear):
+            return
+        self._norm_starts = norm_starts
 
     def pos(self, index: int) -> int:
         """Original index of normalised index ``index`` (``len(norm)`` maps to ``len(orig)``)."""
-        origin = self._origin
-        return index if origin is None else origin[index]
+        starts = self._norm_starts
+        if starts is None:
+            return index
+        if index >= len(self.norm):
+            return len(self.orig)
+        k = bisect_right(starts, index) - 1
+        if self._linear[k]:
+            return self._orig_starts[k] + index - starts[k]
+        return self._orig_starts[k]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original (start, end) covering normalised [start, end)."""
+        if self._norm_starts is None:
+            return start, end
+        if end <= start:
+            p = self.pos(start)
+            return p, p
+        return self.pos(start), self.pos(end - 1) + 1
 
 
 KANJI_DIGITS = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0}
 KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-KANJI_NUMERAL_CHARS = "".join(KANJI_DIGITS) + "".join(KANJI_UNITS)
 
 
 def parse_number(token: str) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import NamedTuple
 
 from helpdesk import nlp
 
@@ -19,71 +20,84 @@ KANJI_RE = re.compile(r"[一-龥々〆ヶヵ]+")
 KANJI_NAME_RE = re.compile(r"[一-龥々〆ヶヵノ之]+")
 
 
-_Flags = tuple[bool, bool, bool, bool, bool, bool, bool, bool]
-_FLAGS: dict[int, _Flags] = {}
+class Tok(NamedTuple):
+    """One morpheme: offsets into the text, surface, part of speech and precomputed tests.
 
+    A NamedTuple because tokens are created by the thousand per text: building one from a
+    cached tail tuple is much cheaper than setting slots one by one.
+    """
 
-def _flags(pos: tuple[str, ...]) -> _Flags:
-    return (
-        pos[1] == "固有名詞" and pos[2] == "人名",  # person
-        pos[2] == "地名" and pos[3] != "国",  # place
-        pos[2] == "地名" and pos[3] == "国",  # country
-        pos[1] == "固有名詞",  # proper
-        pos[0] == "名詞",  # noun
-        pos[1] == "数詞",  # numeral (by part of speech)
-        pos[0] == "助詞",  # particle
-        pos[0] in ("補助記号", "空白", "記号"),  # symbol
-    )
-
-
-class Tok:
-    """One morpheme: offsets, surface, part of speech and precomputed tests on it."""
-
-    __slots__ = tuple(
-        "b country e noun numeral oov particle person place pos proper s space symbol unknown_word".split()
-    )
-
-    def __init__(self, b: int, e: int, s: str, pos: tuple[str, ...], oov: bool, flags: _Flags) -> None:
-        self.b = b
-        self.e = e
-        self.s = s
-        self.pos = pos
-        self.oov = oov
-        self.person, self.place, self.country, self.proper, self.noun, numeral, self.particle, self.symbol = (
-            flags
-        )
-        self.numeral = numeral or s.isdigit()
-        self.space = pos[0] == "空白" or s in (" ", "\u3000")
-        # an out-of-vocabulary word that is not a number, symbol or Latin text
-        self.unknown_word = oov and not self.numeral and not self.symbol and not s.isascii()
+    b: int
+    e: int
+    s: str
+    pos: tuple[str, ...]
+    oov: bool
+    person: bool
+    place: bool
+    country: bool
+    proper: bool
+    noun: bool
+    numeral: bool
+    particle: bool
+    symbol: bool
+    space: bool
+    unknown_word: bool  # out of vocabulary, and not a number, symbol or Latin text
 
     def __repr__(self) -> str:  # no surface: tokens must never leak into logs
         return f"Tok({self.b},{self.e},{'/'.join(self.pos[:3])})"
 
 
+_Tail = tuple[tuple[str, ...], bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
+_TAILS: dict[tuple[int, str], _Tail] = {}
+_TAILS_LIMIT = 100_000
+_new = tuple.__new__
+
+
+def _tail(pos: tuple[str, ...], s: str, oov: bool) -> _Tail:
+    numeral = pos[1] == "数詞" or s.isdigit()
+    symbol = pos[0] in ("補助記号", "空白", "記号")
+    return (
+        pos,
+        oov,
+        pos[1] == "固有名詞" and pos[2] == "人名",  # person
+        pos[2] == "地名" and pos[3] != "国",  # place
+        pos[2] == "地名" and pos[3] == "国",  # country
+        pos[1] == "固有名詞",  # proper
+        pos[0] == "名詞",  # noun
+        numeral,
+        pos[0] == "助詞",  # particle
+        symbol,
+        pos[0] == "空白" or s in (" ", "\u3000"),  # space
+        oov and not numeral and not symbol and not s.isascii(),  # unknown_word
+    )
+
+
 def tokenize(text: str) -> list[Tok]:
     dictionary = nlp.dictionary()
     out: list[Tok] = []
+    tails = _TAILS
     for chunk_start, chunk in _chunks(text):
         first = len(out)
         b = chunk_start
         morphemes = nlp.tokenize(chunk)
         for m in morphemes:
-            pid = m.part_of_speech_id()
-            pos = _POS.get(pid)
-            if pos is None:
-                pos = tuple(dictionary.pos_of(pid))
-                _POS[pid] = pos
-                _FLAGS[pid] = _flags(pos)
             s = m.surface()  # surfaces tile the input, so offsets follow from their lengths
+            key = (m.part_of_speech_id(), s)  # a surface with one POS is either always OOV or never
+            tail = tails.get(key)
+            if tail is None:
+                pos = _POS.get(key[0])
+                if pos is None:
+                    pos = _POS[key[0]] = tuple(dictionary.pos_of(key[0]))
+                tail = _tail(pos, s, m.is_oov())
+                if len(tails) < _TAILS_LIMIT:
+                    tails[key] = tail
             e = b + len(s)
-            out.append(Tok(b, e, s, pos, m.is_oov(), _FLAGS[pid]))
+            out.append(_new(Tok, (b, e, s, *tail)))
             b = e
         if b != chunk_start + len(chunk):  # never seen; fall back to the reported offsets
-            for tok, m in zip(out[first:], morphemes, strict=True):
-                tok.b = chunk_start + m.begin()
-                tok.e = chunk_start + m.end()
-                tok.s = chunk[m.begin() : m.end()]
+            for i, m in enumerate(morphemes, first):
+                bb, ee = chunk_start + m.begin(), chunk_start + m.end()
+                out[i] = out[i]._replace(b=bb, e=ee, s=text[bb:ee])
     return out
 
 
