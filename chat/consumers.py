@@ -26,6 +26,7 @@ from chat.limits import TokenBucket, user_allows_send
 from chat.models import BODY_MAX_LENGTH
 from helpdesk.events import consultation_group
 from helpdesk.selectors import ChatRole, chat_role_for
+from peer.services import activity_seen
 
 logger = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
@@ -123,6 +124,7 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
         elif not self.other_bucket.take():
             await self._error("rate_limited", "操作が多すぎます。少し待ってください。")
             return
+        await database_sync_to_async(activity_seen)(self.user)
         await handler(frame)
 
     async def _on_send(self, frame: dict[str, Any], whisper: bool = False) -> None:

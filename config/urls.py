@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("consultations/", include("helpdesk.urls")),
     path("chat/", include("chat.urls")),
+    path("peer/", include("peer.urls")),
+    path("care/", include("helpdesk.care")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -9,8 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
-from helpdesk import deid, intake, selectors, services
-from helpdesk.choices import Priority, Status
+from helpdesk import care, deid, intake, selectors, services
+from helpdesk.choices import Category, Priority, Status
 from helpdesk.forms import ConsultationForm
 from helpdesk.models import Queue
 from helpdesk.routing import OPEN_FOR_CLAIM
@@ -27,7 +27,9 @@ def _actor(request: HttpRequest) -> User:
 def consultation_list_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     consultations = selectors.consultation_list_for(actor=actor)[:200]
-    return render(request, "helpdesk/consultation_list.html", {"consultations": consultations})
+    followups = care.followups_due_for(actor) if actor.role == Role.WORKER else []
+    context = {"consultations": consultations, "followups": followups}
+    return render(request, "helpdesk/consultation_list.html", context)
 
 
 def consultation_detail_view(request: HttpRequest, consultation_id: int) -> HttpResponse:
@@ -48,6 +50,8 @@ def consultation_detail_view(request: HttpRequest, consultation_id: int) -> Http
         "queues": Queue.objects.filter(is_active=True) if is_responder else [],
         "chat_role": selectors.chat_role_for(actor=actor, consultation_id=consultation.pk),
         "observed": consultation.status == Status.ESCALATED,
+        "priority_choices": Priority.choices,
+        "care": care.prompts_for(actor=actor, consultation=consultation),
         "status_choices": [(s.value, s.label) for s in (Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED)],
     }
     return render(request, "helpdesk/consultation_detail.html", context)
@@ -77,11 +81,10 @@ def consultation_new_view(request: HttpRequest) -> HttpResponse:
     form = ConsultationForm(request.POST or None)
     action = request.POST.get("action", "preview")
     if request.method != "POST" or action == "edit":
-        return render(
-            request,
-            "helpdesk/consultation_form.html",
-            {"form": form if form.is_bound else ConsultationForm()},
-        )
+        if not form.is_bound:
+            category = request.GET.get("category")
+            form = ConsultationForm(initial={"category": category} if category in Category.values else None)
+        return render(request, "helpdesk/consultation_form.html", {"form": form})
     if not form.is_valid():
         return render(request, "helpdesk/consultation_form.html", {"form": form}, status=400)
     reviews = _reviews(request, form)

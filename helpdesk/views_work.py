@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from helpdesk import routing, selectors, workflow
 from helpdesk.choices import Status
-from helpdesk.models import Queue
-from peer.services import RESPONDER_ROLES, duty_set, profile_for
+from helpdesk.models import Consultation, Queue
+from helpdesk.triage_review import triage_correct
+from peer.services import RESPONDER_ROLES, activity_seen, duty_set, profile_for
 
 
 def _responder(request: HttpRequest) -> User:
@@ -26,6 +27,7 @@ def _responder(request: HttpRequest) -> User:
 
 def queue_view(request: HttpRequest) -> HttpResponse:
     actor = _responder(request)
+    activity_seen(actor)
     now = timezone.now()
     waiting = [
         (c, int((now - c.created_at).total_seconds() // 60))
@@ -75,6 +77,14 @@ def _run(request: HttpRequest, consultation_id: int | None, action: str) -> Http
                 status=request.POST.get("status", ""),
                 reason=reason,
             )
+        elif action == "triage" and consultation_id is not None:
+            triage_correct(
+                actor=actor,
+                consultation_id=consultation_id,
+                level=request.POST.get("level", ""),
+                reason=reason,
+            )
+            messages.success(request, _("The priority has been corrected."))
         elif action == "note" and consultation_id is not None:
             workflow.note_add(actor=actor, consultation_id=consultation_id, body=request.POST.get("body", ""))
         elif action in ("transfer", "escalate") and consultation_id is not None:
@@ -90,6 +100,8 @@ def _run(request: HttpRequest, consultation_id: int | None, action: str) -> Http
         else:
             raise PermissionDenied
     except workflow.NotFound:
+        raise Http404 from None
+    except Consultation.DoesNotExist:
         raise Http404 from None
     except (workflow.WorkflowError, ValueError) as refused:
         messages.error(request, getattr(refused, "detail", _("That is not possible now.")))

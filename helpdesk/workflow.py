@@ -127,6 +127,8 @@ def _check_capacity(actor: User, consultation: Consultation) -> None:
     profile, _ = ResponderProfile.objects.select_for_update().get_or_create(user=actor)
     if not profile.on_duty:
         raise Conflict("対応可能（オン）に切り替えてから担当してください。", code="off_duty")
+    if refusal := routing.take_refusal(actor, consultation):
+        raise Conflict(str(routing.REFUSALS[refusal]), code=refusal)
     if routing.load_of(actor) + routing.weight(consultation) > profile.capacity:
         raise Conflict("担当できる件数の上限に達しています。", code="over_capacity")
 

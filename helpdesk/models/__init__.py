@@ -1,3 +1,4 @@
+from helpdesk.models.care import DebriefRequest, Feedback, FollowUp, Reflection
 from helpdesk.models.consultation import QUESTION_MAX_LENGTH, SUMMARY_MAX_LENGTH, Consultation
 from helpdesk.models.routing import (
     ConferenceInvite,
@@ -10,6 +11,7 @@ from helpdesk.models.routing import (
     Transfer,
 )
 from helpdesk.models.sla import SLAPolicy, SLATimer, TimerKind
+from helpdesk.models.triage import TriageCorrection
 
 __all__ = [
     "QUESTION_MAX_LENGTH",
@@ -17,13 +19,18 @@ __all__ = [
     "ConferenceInvite",
     "Consultation",
     "ConsultationEvent",
+    "DebriefRequest",
     "EventKind",
+    "Feedback",
+    "FollowUp",
     "PrivateNote",
     "Queue",
     "QueueKind",
+    "Reflection",
     "RoutingRule",
     "SLAPolicy",
     "SLATimer",
     "TimerKind",
     "Transfer",
+    "TriageCorrection",
 ]

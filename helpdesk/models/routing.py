@@ -84,6 +84,7 @@ class EventKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("Response target nearly reached")
     SLA_BREACH = "sla_breach", _("Response target missed")
     CONFERENCE = "conference", _("Expert invited to a case conference")
+    TRIAGE_CORRECTED = "triage_corrected", _("Priority corrected by a supervisor")
 
 
 class ConsultationEvent(models.Model):

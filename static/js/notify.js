@@ -9,14 +9,15 @@
     queue: function (p) { return p.priority === "urgent" ? "緊急の相談が届きました（#" + p.consultation + "）" : "新しい相談が受付キューに入りました"; },
     sla: function (p) { return p.level === "breach" ? "応答目標を超えた相談があります（#" + p.consultation + "）" : "応答目標が近づいている相談があります（#" + p.consultation + "）"; },
     transfer: function (p) { return "引き継ぎの依頼があります（#" + p.consultation + "）"; },
-    conference: function (p) { return "ケース会議に招待されました（#" + p.consultation + "）"; }
+    conference: function (p) { return "ケース会議に招待されました（#" + p.consultation + "）"; },
+    debrief: function () { return "振り返り（デブリーフ）の依頼が届きました"; }
   };
   function show(payload) {
     var make = messages[payload.type];
     if (!make) { return; }
     var text = make(payload);
     var link = document.createElement("a");
-    link.href = "/consultations/" + payload.consultation + "/";
+    link.href = payload.type === "debrief" ? "/care/debriefs/" : "/consultations/" + payload.consultation + "/";
     link.textContent = text;
     box.innerHTML = "";
     box.appendChild(link);

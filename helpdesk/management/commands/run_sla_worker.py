@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from helpdesk.sla import sla_tick
+from peer.services import apply_shift_boundaries
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 report = sla_tick()
+                apply_shift_boundaries()
             except Exception as error:  # noqa: BLE001 - keep ticking; the next tick retries
                 logger.error("SLA tick failed: %s", type(error).__name__)
             else:
