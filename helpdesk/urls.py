@@ -12,6 +12,7 @@ urlpatterns = [
     path("queue/", views_work.queue_view, name="queue"),
     path("queue/next/", views_work.next_view, name="next"),
     path("queue/duty/", views_work.duty_view, name="duty"),
+    path("queue/leave/", views_work.leave_view, name="leave"),
     path("<int:consultation_id>/claim/", views_work.claim_view, name="claim"),
     path(
         "<int:consultation_id>/<str:action>/",

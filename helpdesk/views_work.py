@@ -44,6 +44,9 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "profile": profile_for(user=actor),
         "load": routing.load_of(actor),
         "pending_transfers": workflow.pending_transfers_for(actor),
+        "substitutes": User.objects.filter(is_active=True, role=actor.role)
+        .exclude(pk=actor.pk)
+        .order_by("display_name", "username")[:200],
     }
     return render(request, "helpdesk/queue.html", context)
 
@@ -123,6 +126,26 @@ def next_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def action_view(request: HttpRequest, consultation_id: int, action: str) -> HttpResponse:
     return _run(request, consultation_id, action)
+
+
+@require_POST
+def leave_view(request: HttpRequest) -> HttpResponse:
+    actor = _responder(request)
+    substitute = User.objects.filter(pk=request.POST.get("substitute") or 0, is_active=True).first()
+    if substitute is None:
+        messages.error(request, _("Choose a substitute."))
+        return redirect("helpdesk:queue")
+    try:
+        moved, kept = workflow.leave_with_substitute(actor=actor, substitute=substitute)
+    except workflow.WorkflowError as refused:
+        messages.error(request, refused.detail)
+        return redirect("helpdesk:queue")
+    messages.success(
+        request,
+        _("%(moved)s consultation(s) handed over; %(kept)s could not be (conflict of interest).")
+        % {"moved": len(moved), "kept": len(kept)},
+    )
+    return redirect("helpdesk:queue")
 
 
 @require_POST

@@ -458,3 +458,50 @@ def _auto_escalate(consultation: Consultation, now: datetime) -> None:
     if consultation.assignee_id is None:
         sla.timer_start(consultation=consultation, kind=TimerKind.FIRST_RESPONSE, now=now)
     _announce(consultation, "escalated")
+
+
+def leave_with_substitute(*, actor: User, substitute: User) -> tuple[list[int], list[int]]:
+    """Going on leave: hand every active consultation and pending handover to a named substitute.
+
+    Returns (moved, kept) consultation ids; a consultation the substitute may not take (their own
+    organisation, or the same town for a pseudonymous worker) stays and is reported.
+    """
+    from peer.services import duty_set
+
+    if substitute.pk == actor.pk or not substitute.is_active or substitute.role not in (
+        Role.PEER,
+        Role.EXPERT,
+        Role.SUPERVISOR,
+    ):
+        raise WorkflowError("代理には対応者を指名してください。", code="invalid_substitute")
+    now = timezone.now()
+    moved: list[int] = []
+    kept: list[int] = []
+    with transaction.atomic():
+        duty_set(actor=actor, on_duty=False)
+        active = Consultation.objects.select_for_update().filter(
+            assignee=actor, status__in=routing.ACTIVE_STATUSES
+        )
+        for consultation in active.select_related("worker__organisation"):
+            if routing.conflict_of_interest(substitute, consultation):
+                kept.append(consultation.pk)
+                continue
+            old = consultation.status
+            consultation.assignee = substitute
+            consultation.claimed_at = now
+            consultation.save(update_fields=["assignee", "claimed_at", "updated_at"])
+            _status_event(
+                consultation,
+                EventKind.TRANSFER_ACCEPTED,
+                actor,
+                old,
+                target=substitute,
+                reason="担当者の不在のため、代理の対応者に交代しました",
+            )
+            _announce(consultation, "handover")
+            moved.append(consultation.pk)
+        Transfer.objects.filter(to_user=actor, state=TransferState.PENDING).update(to_user=substitute)
+        events.broadcast_on_commit(
+            [events.user_group(substitute.pk)], {"type": "transfer", "change": "substitute", "id": actor.pk}
+        )
+    return moved, kept

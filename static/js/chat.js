@@ -119,7 +119,8 @@
           .join("・") + (Object.keys(online).some(function (r) { return online[r]; }) ? " が参加中" : "");
         break;
       case "status":
-        setState("状態が変わりました（" + frame.status + "）", "");
+        setState(frame.change === "handover" ? "担当者が交代しました。これまでのやりとりは新しい担当者に引き継がれています。"
+          : "状態が変わりました（" + frame.status + "）", "");
         break;
       case "error":
         if (frame.code === "rate_limited" || frame.code === "unavailable") { setTimeout(flushOutbox, 3000); }

@@ -264,3 +264,31 @@ def test_twenty_simultaneous_claims_have_exactly_one_winner(make_user: Callable[
     consultation.refresh_from_db()
     assert consultation.assignee in peers
     assert ConsultationEvent.objects.filter(consultation=consultation, kind=EventKind.CLAIMED).count() == 1
+
+
+def test_going_on_leave_hands_everything_to_the_substitute(
+    make_user: Callable[..., User],
+    file_consultation: Callable[..., Consultation],
+) -> None:
+    worker = make_user(Role.WORKER)
+    peer = on_duty(make_user(Role.PEER))
+    substitute = on_duty(make_user(Role.PEER))
+    first = file_consultation(worker, question="一件目")
+    second = file_consultation(worker, question="二件目")
+    for consultation in (first, second):
+        workflow.claim(actor=peer, consultation_id=consultation.pk)
+    colleague_of_worker = on_duty(make_user(Role.PEER, organisation=worker.organisation))
+    moved, kept = workflow.leave_with_substitute(actor=peer, substitute=substitute)
+    assert sorted(moved) == sorted([first.pk, second.pk]) and kept == []
+    first.refresh_from_db()
+    assert first.assignee == substitute
+    assert not ResponderProfile.objects.get(user=peer).on_duty
+    handover = ConsultationEvent.objects.filter(consultation=first, kind=EventKind.TRANSFER_ACCEPTED).get()
+    assert handover.target == substitute and "交代" in handover.reason
+    # a substitute from the worker's own organisation may not take the case: it stays, reported
+    third = file_consultation(worker, question="三件目")
+    workflow.claim(actor=substitute, consultation_id=third.pk)
+    moved, kept = workflow.leave_with_substitute(actor=substitute, substitute=colleague_of_worker)
+    assert kept and third.pk in kept
+    with pytest.raises(workflow.WorkflowError):
+        workflow.leave_with_substitute(actor=peer, substitute=worker)
