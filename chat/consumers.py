@@ -1,4 +1,4 @@
-"""WebSocket adapter for a consultation's chat: parse -> authorise -> service -> reply.
+"""WebSocket adapters for chat rooms (consultations, peer circles): parse -> authorise -> service -> reply.
 
 Protocol: docs/protocol.md. Messages reach a client in seq order without gaps: a doorbell that
 arrives out of order (or never) is repaired from the database before anything is forwarded.
@@ -21,11 +21,13 @@ from accounts.models import User
 from accounts.sockets import user_group
 from chat import services
 from chat.auth import verified_user
+from chat.circles import circle_group, circle_message_send, circle_messages_after
 from chat.events import staff_group
 from chat.limits import TokenBucket, user_allows_send
 from chat.models import BODY_MAX_LENGTH
 from helpdesk.events import consultation_group
 from helpdesk.selectors import ChatRole, chat_role_for
+from peer.circles import circle_role_for
 from peer.services import activity_seen
 
 logger = logging.getLogger(__name__)
@@ -35,27 +37,49 @@ SESSION_RECHECK_SECONDS = 30
 MAX_FRAME_CHARS = BODY_MAX_LENGTH * 2 + 500
 
 
-class ConsultationChatConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(AsyncWebsocketConsumer):
+    """The protocol shared by every room; subclasses say who may join and where messages live."""
+
+    room_key = "room"  # the frame key naming the room ("consultation", "circle")
+    url_kwarg = "room_id"
+    object_type = ""
     user: User | None = None
     role: str | None = None
-    consultation_id: int = 0
+    consultation_id: int = 0  # the room's id (kept under this name for the consultation room)
     last_seq: int | None = None  # None until the client's first resume: nothing live before that
     last_whisper_seq: int | None = None
 
+    # --- what a subclass provides (sync: run through database_sync_to_async) -------------------
+    def lookup_role(self) -> str | None:
+        raise NotImplementedError
+
+    def room_group(self) -> str:
+        raise NotImplementedError
+
+    def extra_groups(self) -> list[str]:
+        return []
+
+    def store(self, client_id: uuid.UUID, body: str, whisper: bool) -> services.Sent:
+        raise NotImplementedError
+
+    def fetch_after(self, after: int, whispers: bool) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def mark_read(self, seq: int) -> int:
+        raise NotImplementedError
+
     async def connect(self) -> None:
-        self.consultation_id = int(self.scope["url_route"]["kwargs"]["consultation_id"])
+        self.consultation_id = int(self.scope["url_route"]["kwargs"][self.url_kwarg])
         self.user = await database_sync_to_async(verified_user)(self.scope.get("session"))
         self.role = None
         if self.user is not None:
-            self.role = await database_sync_to_async(chat_role_for)(
-                actor=self.user, consultation_id=self.consultation_id
-            )
+            self.role = await database_sync_to_async(self.lookup_role)()
         if self.user is None or self.role is None:
             await self.accept()
             await database_sync_to_async(audit_record)(
                 action="chat_refused",
                 actor=self.user,
-                object_type="helpdesk.consultation",
+                object_type=self.object_type,
                 object_id=self.consultation_id,
             )
             await self.close(code=CLOSE_FORBIDDEN)
@@ -63,9 +87,7 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
         self.send_bucket = TokenBucket(rate=1.0, burst=10)
         self.other_bucket = TokenBucket(rate=4.0, burst=20)
         self.session_checked = time.monotonic()
-        self.groups_joined = [consultation_group(self.consultation_id), user_group(self.user.pk)]
-        if self.role in (ChatRole.RESPONDER, ChatRole.OBSERVER):
-            self.groups_joined.append(staff_group(self.consultation_id))
+        self.groups_joined = [self.room_group(), user_group(self.user.pk), *self.extra_groups()]
         try:  # join before accepting, so that nothing sent after the handshake is missed
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
@@ -139,13 +161,7 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
             return
         assert self.user is not None
         try:
-            sent = await database_sync_to_async(services.message_send)(
-                actor=self.user,
-                consultation_id=self.consultation_id,
-                client_id=parsed_id,
-                body=body,
-                whisper=whisper,
-            )
+            sent = await database_sync_to_async(self.store)(parsed_id, body, whisper)
         except services.ChatError as refused:
             await self._error(refused.code, refused.detail, client_id=str(parsed_id))
             return
@@ -185,9 +201,7 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
             await self._error("invalid_seq", "seq は0以上の整数です。")
             return
         assert self.user is not None
-        stored = await database_sync_to_async(services.read_mark)(
-            actor=self.user, consultation_id=self.consultation_id, seq=seq
-        )
+        stored = await database_sync_to_async(self.mark_read)(seq)
         await self._group_send({"type": "chat.read", "role": self._public_role(), "seq": stored})
 
     # --- group events ------------------------------------------------------------------------
@@ -207,12 +221,12 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event.get("sender") != self.channel_name:
             await self._send_json(
-                {"type": "typing", "consultation": self.consultation_id, "role": event["role"]}
+                {"type": "typing", self.room_key: self.consultation_id, "role": event["role"]}
             )
 
     async def chat_read(self, event: dict[str, Any]) -> None:
         await self._send_json(
-            {"type": "read", "consultation": self.consultation_id, "role": event["role"], "seq": event["seq"]}
+            {"type": "read", self.room_key: self.consultation_id, "role": event["role"], "seq": event["seq"]}
         )
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
@@ -221,7 +235,7 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
         await self._send_json(
             {
                 "type": "presence",
-                "consultation": self.consultation_id,
+                self.room_key: self.consultation_id,
                 "role": event["role"],
                 "state": event["state"],
             }
@@ -232,14 +246,14 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
     async def notify(self, event: dict[str, Any]) -> None:
         """A consultation change from helpdesk: forward it, then re-check this person's access."""
         payload = event.get("payload", {})
+        if self.room_key != "consultation":
+            return
         if payload.get("type") == "status" and payload.get("consultation") == self.consultation_id:
             await self._send_json(
                 {k: payload[k] for k in ("type", "consultation", "status", "change") if k in payload}
             )
             assert self.user is not None
-            role = await database_sync_to_async(chat_role_for)(
-                actor=self.user, consultation_id=self.consultation_id
-            )
+            role = await database_sync_to_async(self.lookup_role)()
             if role is None:
                 await self.close(code=CLOSE_FORBIDDEN)
 
@@ -261,9 +275,7 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
         assert self.user is not None
         while True:
             try:
-                frames = await database_sync_to_async(services.messages_after)(
-                    actor=self.user, consultation_id=self.consultation_id, after_seq=after, whispers=whispers
-                )
+                frames = await database_sync_to_async(self.fetch_after)(after, whispers)
             except services.ChatError:  # access was lost meanwhile
                 await self.close(code=CLOSE_FORBIDDEN)
                 return
@@ -288,7 +300,7 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
     async def _group_send(self, event: dict[str, Any]) -> None:
         """Typing, read and presence are best effort: a channel-layer outage must not drop the socket."""
         try:
-            await self.channel_layer.group_send(consultation_group(self.consultation_id), event)
+            await self.channel_layer.group_send(self.room_group(), event)
         except Exception as error:  # noqa: BLE001
             logger.warning("chat group send failed: %s", type(error).__name__)
 
@@ -307,3 +319,72 @@ class ConsultationChatConsumer(AsyncWebsocketConsumer):
 
     async def _error(self, code: str, detail: str, **extra: Any) -> None:
         await self._send_json({"type": "error", "code": code, "detail": detail, **extra})
+
+
+class ConsultationChatConsumer(RoomConsumer):
+    room_key = "consultation"
+    url_kwarg = "consultation_id"
+    object_type = "helpdesk.consultation"
+
+    def lookup_role(self) -> str | None:
+        assert self.user is not None
+        return chat_role_for(actor=self.user, consultation_id=self.consultation_id)
+
+    def room_group(self) -> str:
+        return consultation_group(self.consultation_id)
+
+    def extra_groups(self) -> list[str]:
+        staff = self.role in (ChatRole.RESPONDER, ChatRole.OBSERVER)
+        return [staff_group(self.consultation_id)] if staff else []
+
+    def store(self, client_id: uuid.UUID, body: str, whisper: bool) -> services.Sent:
+        assert self.user is not None
+        return services.message_send(
+            actor=self.user,
+            consultation_id=self.consultation_id,
+            client_id=client_id,
+            body=body,
+            whisper=whisper,
+        )
+
+    def fetch_after(self, after: int, whispers: bool) -> list[dict[str, Any]]:
+        assert self.user is not None
+        return services.messages_after(
+            actor=self.user, consultation_id=self.consultation_id, after_seq=after, whispers=whispers
+        )
+
+    def mark_read(self, seq: int) -> int:
+        assert self.user is not None
+        return services.read_mark(actor=self.user, consultation_id=self.consultation_id, seq=seq)
+
+
+class CircleChatConsumer(RoomConsumer):
+    """ピア・サークル: the same protocol and guarantees; no whispers, no read marks stored."""
+
+    room_key = "circle"
+    url_kwarg = "circle_id"
+    object_type = "peer.circle"
+
+    def lookup_role(self) -> str | None:
+        assert self.user is not None
+        return circle_role_for(actor=self.user, circle_id=self.consultation_id)
+
+    def room_group(self) -> str:
+        return circle_group(self.consultation_id)
+
+    def store(self, client_id: uuid.UUID, body: str, whisper: bool) -> services.Sent:
+        assert self.user is not None
+        if whisper:
+            raise services.ChatError("forbidden", "サークルではささやきは使えません。")
+        return circle_message_send(
+            actor=self.user, circle_id=self.consultation_id, client_id=client_id, body=body
+        )
+
+    def fetch_after(self, after: int, whispers: bool) -> list[dict[str, Any]]:
+        assert self.user is not None
+        if whispers:
+            return []
+        return circle_messages_after(actor=self.user, circle_id=self.consultation_id, after_seq=after)
+
+    def mark_read(self, seq: int) -> int:
+        return max(seq, 0)

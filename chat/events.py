@@ -21,6 +21,11 @@ def staff_group(consultation_id: int) -> str:
 
 def broadcast_message_on_commit(consultation_id: int, frame: dict[str, Any], *, whisper: bool) -> None:
     group = staff_group(consultation_id) if whisper else consultation_group(consultation_id)
+    broadcast_on_commit(group, frame)
+
+
+def broadcast_on_commit(group: str, frame: dict[str, Any]) -> None:
+    """Ring the room's bell after commit; a lost bell is repaired from the database by the consumer."""
 
     def send() -> None:
         layer = get_channel_layer()

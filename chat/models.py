@@ -65,3 +65,34 @@ class ReadMark(models.Model):
 
     def __str__(self) -> str:
         return f"read {self.consultation_id}#{self.seq} by {self.user_id}"
+
+
+class CircleThread(models.Model):
+    """The message counter of one peer circle (same guarantee as a consultation's Thread)."""
+
+    circle = models.OneToOneField(
+        "peer.Circle", on_delete=models.CASCADE, primary_key=True, related_name="thread"
+    )
+    last_seq = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"circle thread {self.pk} at {self.last_seq}"
+
+
+class CircleMessage(models.Model):
+    circle = models.ForeignKey("peer.Circle", on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    client_id = models.UUIDField(default=uuid.uuid4)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=BODY_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["circle", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["circle", "seq"], name="circle_message_seq_unique"),
+            models.UniqueConstraint(fields=["circle", "client_id"], name="circle_message_client_id_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"circle message {self.circle_id}#{self.seq}"

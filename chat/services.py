@@ -11,7 +11,7 @@ from django.db.models import F
 
 from accounts.models import User
 from chat import events
-from chat.models import BODY_MAX_LENGTH, Message, MessageKind, ReadMark, Thread
+from chat.models import BODY_MAX_LENGTH, CircleMessage, Message, MessageKind, ReadMark, Thread
 from chat.render import clean_text, render_html
 from helpdesk import selectors, workflow
 from helpdesk.choices import Status
@@ -30,7 +30,7 @@ class ChatError(Exception):
 
 @dataclass(frozen=True)
 class Sent:
-    message: Message
+    message: Message | CircleMessage
     created: bool
 
 

@@ -4,4 +4,9 @@ from chat import views
 
 app_name = "chat"
 
-urlpatterns = [path("unread/", views.unread_view, name="unread")]
+urlpatterns = [
+    path("unread/", views.unread_view, name="unread"),
+    path("check/", views.message_check_view, name="check"),
+    path("circles/", views.circles_view, name="circles"),
+    path("circles/<int:circle_id>/", views.circle_view, name="circle"),
+]

@@ -49,6 +49,7 @@ def consultation_detail_view(request: HttpRequest, consultation_id: int) -> Http
         "notes": selectors.notes_visible_to(actor=actor, consultation=consultation) or [],
         "queues": Queue.objects.filter(is_active=True) if is_responder else [],
         "chat_role": selectors.chat_role_for(actor=actor, consultation_id=consultation.pk),
+        "ws_path": f"/ws/consultations/{consultation.pk}/",
         "observed": consultation.status == Status.ESCALATED,
         "priority_choices": Priority.choices,
         "care": care.prompts_for(actor=actor, consultation=consultation),

@@ -201,3 +201,36 @@ class SelfCheck(models.Model):
 
     def __str__(self) -> str:
         return f"self-check {self.pk}"
+
+
+class Circle(models.Model):
+    """ピア・サークル: a group room where supporters share with each other, moderated by a peer."""
+
+    name = models.CharField(_("name"), max_length=100)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("moderator")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("peer circle")
+        verbose_name_plural = _("peer circles")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CircleMembership(models.Model):
+    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="circle_memberships"
+    )
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["circle", "user"], name="one_membership_per_circle")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.circle_id}"

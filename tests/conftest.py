@@ -82,10 +82,11 @@ def enrolled(make_user: Callable[..., User]) -> Callable[..., User]:
 
 
 @pytest.fixture
-def verified_client(client: Client) -> Callable[[User], Client]:
-    """Log a user in through the real login form with password and a fresh TOTP code."""
+def verified_client(db: None) -> Callable[[User], Client]:
+    """A new browser per person, logged in through the real login form with password and TOTP code."""
 
     def login(user: User) -> Client:
+        client = Client()
         response = client.post(
             "/accounts/login/",
             {"username": user.username, "password": PASSWORD, "otp_token": totp_for(user).now()},

@@ -5,7 +5,8 @@
   "use strict";
   var root = document.getElementById("chat");
   if (!root) { return; }
-  var id = root.getAttribute("data-consultation");
+  var id = root.getAttribute("data-room");
+  var wsPath = root.getAttribute("data-ws-path");
   var checkUrl = root.getAttribute("data-check-url");
   var csrf = root.getAttribute("data-csrf");
   var canWhisper = root.getAttribute("data-whisper") === "1";
@@ -17,7 +18,7 @@
   var warning = document.getElementById("chat-warning");
   var presence = document.getElementById("chat-presence");
   var notifyBox = document.getElementById("chat-notify");
-  var storeKey = "soudan.chat." + id;
+  var storeKey = "soudan.chat." + wsPath;
   var saved = JSON.parse(localStorage.getItem(storeKey) || "{}");
   var lastSeq = 0;
   var lastWhisper = 0;
@@ -81,7 +82,7 @@
   function notify(frame) {
     if (!notifyBox || !notifyBox.checked || document.visibilityState === "visible") { return; }
     if ("Notification" in window && Notification.permission === "granted") {
-      new Notification("新しいメッセージ", { body: "相談 #" + id, tag: "soudan-" + id });
+      new Notification("新しいメッセージ", { body: document.title, tag: "soudan-" + wsPath });
     }
   }
 
@@ -141,7 +142,7 @@
 
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws/consultations/" + id + "/");
+    socket = new WebSocket(scheme + location.host + wsPath);
     setState("接続中…", "");
     socket.onopen = function () {
       attempt = 0;

@@ -129,15 +129,16 @@ async def test_binary_and_oversized_frames_are_refused_politely(
 async def test_flooding_is_rate_limited(room: dict[str, Any], cookies: dict[str, str]) -> None:
     comm = await joined(room["consultation"].pk, cookies["worker"])
     codes = []
-    for n in range(15):
+    for n in range(30):
         await comm.send_json_to({"type": "send", "client_id": str(uuid.uuid4()), "body": f"連投{n}"})
-    for _ in range(15):
+    for _ in range(30):
         frame = await comm.receive_json_from(timeout=3)
         while frame["type"] not in ("ack", "error"):
             frame = await comm.receive_json_from(timeout=3)
         codes.append(frame.get("code", "ack"))
-    assert codes.count("rate_limited") >= 4
-    assert codes.count("ack") >= 10
+    # a burst of 10, then about one a second: most of a 30-message flood is refused
+    assert codes.count("rate_limited") >= 10
+    assert 10 <= codes.count("ack") <= 20
     await comm.disconnect()
 
 

@@ -1,0 +1,125 @@
+"""A person's own data as one JSON document, and an administrator's erasure of an account.
+
+Here rather than in accounts because it reads consultations and messages (house rule: chat → helpdesk
+→ peer → accounts). The download holds the account (accounts.export), the consultations the person
+filed with their de-identified texts and the history they may see, and the messages they wrote. It
+never holds other people's messages, private notes, triage reasons, secrets or hashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import export as account_export
+from accounts.audit import audit_record
+from accounts.models import User
+from chat.models import Message
+from chat.retention import message_bodies_purge
+from helpdesk import retention, selectors
+from helpdesk.models import Consultation
+
+FORMAT = "soudan-export/1"
+DATA_EXPORTED = "data_exported"
+ERASURE_PURGE = "erasure_purge"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _consultation(consultation: Consultation, viewer: User) -> dict[str, Any]:
+    events = selectors.events_visible_to(actor=viewer, consultation=consultation)
+    return {
+        "id": consultation.pk,
+        "reference": consultation.reference,
+        "category": consultation.category,
+        "subtype": consultation.subtype,
+        "status": consultation.status,
+        "priority": consultation.priority,
+        "worker_urgency": consultation.worker_urgency,
+        "requested_responder": consultation.requested_responder,
+        "requested_profession": consultation.requested_profession,
+        "pseudonymous": consultation.pseudonymous,
+        "age_band": consultation.age_band,
+        "gender": consultation.gender,
+        "withdrawal_duration": consultation.withdrawal_duration,
+        "household": consultation.household,
+        "agencies": list(consultation.agencies),
+        "question": consultation.question,
+        "summary": consultation.summary,
+        "created_at": _iso(consultation.created_at),
+        "claimed_at": _iso(consultation.claimed_at),
+        "first_response_at": _iso(consultation.first_response_at),
+        "resolved_at": _iso(consultation.resolved_at),
+        "events": [
+            {
+                "kind": event["kind"],
+                "from_status": event["from_status"],
+                "to_status": event["to_status"],
+                "reason": event["reason"],
+                "created_at": _iso(event["created_at"]),
+            }
+            for event in events
+        ],
+    }
+
+
+def export_for(user: User) -> dict[str, Any]:
+    """Everything the service holds that this person gave it, JSON-ready (a read: nothing is written)."""
+    filed = Consultation.objects.filter(worker=user).order_by("created_at", "pk")
+    messages = Message.objects.filter(author=user).order_by("consultation_id", "kind", "seq")
+    return {
+        "format": FORMAT,
+        "generated_at": timezone.now().isoformat(),
+        "account": account_export.account_export_for(user=user),
+        "consultations": [_consultation(consultation, user) for consultation in filed],
+        "messages": [
+            {
+                "consultation": message.consultation_id,
+                "kind": message.kind,
+                "seq": message.seq,
+                "client_id": str(message.client_id),
+                "body": message.body,
+                "created_at": _iso(message.created_at),
+            }
+            for message in messages
+        ],
+    }
+
+
+def data_export(*, actor: User) -> dict[str, Any]:
+    """The download of one's own data (the view calls this): audited, then assembled."""
+    audit_record(action=DATA_EXPORTED, actor=actor, target=actor)
+    return export_for(actor)
+
+
+@dataclass
+class ErasureReport:
+    consultations: list[int] = field(default_factory=list)
+    messages: int = 0
+
+
+def account_erase(*, actor: User, user: User) -> ErasureReport:
+    """An administrator deletes an account: its consultations' texts and chats, then the account itself.
+
+    Kept for the record: the consultation rows with codes and timestamps, message rows with their
+    sequence numbers and times, events, audit rows, and the anonymised account (accounts.export).
+    Messages the person wrote in consultations filed by others stay with those consultations (they
+    are part of the other person's record) until the retention period ends, under "deleted-<id>".
+    """
+    account_export.account_delete_check(actor=actor, user=user)
+    report = ErasureReport()
+    with transaction.atomic():
+        for consultation_id in retention.consultation_ids_filed_by(worker_id=user.pk):
+            consultation = retention.consultation_lock(consultation_id=consultation_id)
+            retention.consultation_texts_purge(consultation=consultation)
+            report.messages += message_bodies_purge(consultation_id=consultation_id)
+            audit_record(action=ERASURE_PURGE, actor=actor, target=consultation)
+            report.consultations.append(consultation_id)
+        account_export.account_delete(actor=actor, user=user)
+    return report
