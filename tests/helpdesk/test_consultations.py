@@ -215,3 +215,15 @@ def test_the_workers_own_urgency_only_raises_the_priority(
     worker = make_user(Role.WORKER)
     assert file_consultation(worker, worker_urgency="high").priority == "high"
     assert file_consultation(worker).priority == "normal"
+
+
+def test_the_detail_page_carries_the_chat_room_and_a_plain_title(
+    worker_client: tuple[User, Client], file_consultation: Callable[..., Consultation]
+) -> None:
+    worker, client = worker_client
+    consultation = file_consultation(worker)
+    page = client.get(f"/consultations/{consultation.pk}/").content.decode()
+    assert f'data-ws-path="/ws/consultations/{consultation.pk}/"' in page
+    assert page.count('id="chat"') == 1
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title is not None and "<" not in title.group(1)
