@@ -26,6 +26,8 @@ ENV_VARS: dict[str, str] = {
     "STATIC_ROOT": "where collectstatic writes",
     "LOG_LEVEL": "root log level, default INFO",
     "DEMO_MODE": "1 to allow demo data (never in production)",
+    "METRICS_TOKEN": "bearer token for /metrics (Prometheus); empty: allowed networks only",
+    "METRICS_ALLOWED_NETWORKS": "comma-separated CIDRs allowed to read /metrics, default 127.0.0.1/32",
 }
 
 DEFAULT_SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105 - refused in production

@@ -264,6 +264,12 @@ LOGGING = {
     },
 }
 
+# --- Supervisor dashboard and monitoring -----------------------------------------------------
+METRICS_TOKEN = env.get_str("METRICS_TOKEN", "")
+# Behind a proxy on the same host every request comes from 127.0.0.1: use the token there.
+METRICS_ALLOWED_NETWORKS = env.get_list("METRICS_ALLOWED_NETWORKS", [] if PRODUCTION else ["127.0.0.1/32"])
+DASHBOARD_THRESHOLDS: dict[str, dict[str, int]] = {}
+
 SENTRY_DSN = env.get_str("SENTRY_DSN", "")
 if SENTRY_DSN:
     init_sentry(dsn=SENTRY_DSN, environment=env.get_str("SENTRY_ENVIRONMENT", DJANGO_ENV))

@@ -6,6 +6,7 @@ from accounts.middleware import otp_exempt
 from accounts.views import home_view
 from config.api import api
 from config.health import healthz
+from helpdesk.dashboard.prometheus import metrics_view
 
 urlpatterns = [
     path("", home_view, name="home"),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("peer/", include("peer.urls")),
     path("care/", include("helpdesk.care")),
+    path("dashboard/", include("helpdesk.dashboard.urls")),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -70,7 +70,8 @@ def test_security_headers_on_every_page(client: Client, db: None) -> None:
 
 
 # Views that must work before two-factor verification; everything else needs it.
-EXEMPT = {"accounts:login", "accounts:enrol", "accounts:invite", "set_language", "healthz"}
+# /metrics authenticates monitoring by token or network instead (tests/helpdesk/test_dashboard.py).
+EXEMPT = {"accounts:login", "accounts:enrol", "accounts:invite", "set_language", "healthz", "metrics"}
 
 
 def _named_patterns(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:

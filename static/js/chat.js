@@ -29,6 +29,7 @@
   var lastTypingSent = 0;
   var confirmedText = null;
   var online = {};
+  var STATUS = { received: "受付", in_progress: "対応中", waiting: "情報待ち", escalated: "エスカレーション中", resolved: "解決", closed: "クローズ" };
 
   function persist() { localStorage.setItem(storeKey, JSON.stringify({ outbox: outbox })); }
   function uuid() {
@@ -49,7 +50,7 @@
     item.className = "msg role-" + frame.author.role + (frame.type === "whisper" ? " whisper" : "");
     var who = document.createElement("span");
     who.className = "who";
-    who.textContent = frame.author.display + " · " + new Date(frame.created_at).toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit" });
+    who.textContent = (frame.type === "whisper" ? "ささやき（相談者には見えません）· " : "") + frame.author.display + " · " + new Date(frame.created_at).toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit" });
     var body = document.createElement("div");
     body.className = "body";
     body.innerHTML = frame.body_html; // escaped and linkified by the server's one sanitiser
@@ -70,6 +71,7 @@
     note.textContent = "送信待ち";
     item.insertBefore(note, item.firstChild);
     log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
   }
 
   function flushOutbox() {
@@ -121,7 +123,9 @@
         break;
       case "status":
         setState(frame.change === "handover" ? "担当者が交代しました。これまでのやりとりは新しい担当者に引き継がれています。"
-          : "状態が変わりました（" + frame.status + "）", "");
+          : "状態が変わりました（" + (STATUS[frame.status] || frame.status) + "）", "");
+        var statusBox = document.getElementById("consultation-status");
+        if (statusBox && STATUS[frame.status]) { statusBox.textContent = STATUS[frame.status]; }
         break;
       case "error":
         if (frame.code === "rate_limited" || frame.code === "unavailable") { setTimeout(flushOutbox, 3000); }
@@ -154,6 +158,8 @@
       try { handle(JSON.parse(event.data)); } catch (e) { /* ignore a malformed frame */ }
     };
     socket.onclose = function (event) {
+      online = {};
+      presence.textContent = "";
       if (event.code === 4403 || event.code === 4401) {
         setState(event.code === 4401 ? "ログインし直してください。" : "この相談には参加できません。", "error");
         return;
