@@ -40,7 +40,6 @@ REASON_MAX_LENGTH = 500
 NOTE_MAX_LENGTH = 2000
 
 
-
 def _no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL; refuse it here instead of failing in the database.
     if "\x00" in value:

@@ -468,10 +468,15 @@ def leave_with_substitute(*, actor: User, substitute: User) -> tuple[list[int], 
     """
     from peer.services import duty_set
 
-    if substitute.pk == actor.pk or not substitute.is_active or substitute.role not in (
-        Role.PEER,
-        Role.EXPERT,
-        Role.SUPERVISOR,
+    if (
+        substitute.pk == actor.pk
+        or not substitute.is_active
+        or substitute.role
+        not in (
+            Role.PEER,
+            Role.EXPERT,
+            Role.SUPERVISOR,
+        )
     ):
         raise WorkflowError("代理には対応者を指名してください。", code="invalid_substitute")
     now = timezone.now()
