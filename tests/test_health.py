@@ -21,7 +21,8 @@ def test_healthz_uses_the_configured_redis_layer(client: Client, db: None) -> No
     assert os.environ.get("REDIS_URL"), "make test runs against Redis"
     from django.conf import settings
 
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis.")
+    backend = str(settings.CHANNEL_LAYERS["default"]["BACKEND"])
+    assert backend.startswith("channels_redis.")
     assert client.get("/healthz").json()["channel_layer"] == "ok"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
@@ -18,7 +19,7 @@ from tests.conftest import PASSWORD, totp_for
 LOGIN = "/accounts/login/"
 
 
-def post_login(client: Client, user: User, password: str = PASSWORD, token: str = "") -> object:
+def post_login(client: Client, user: User, password: str = PASSWORD, token: str = "") -> Any:
     return client.post(LOGIN, {"username": user.username, "password": password, "otp_token": token})
 
 

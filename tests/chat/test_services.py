@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,7 +14,6 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from chat import services
-from chat.models import Message
 from helpdesk import workflow
 from helpdesk.models import Consultation, Queue
 from helpdesk.selectors import ChatRole, chat_role_for
@@ -32,7 +32,7 @@ def claimed(
     return {"worker": worker, "expert": expert, "consultation": consultation}
 
 
-def send(user: User, consultation: Consultation, body: str = "テスト", whisper: bool = False) -> Message:
+def send(user: User, consultation: Consultation, body: str = "テスト", whisper: bool = False) -> Any:
     return services.message_send(
         actor=user, consultation_id=consultation.pk, client_id=uuid.uuid4(), body=body, whisper=whisper
     ).message

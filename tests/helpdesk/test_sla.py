@@ -29,8 +29,8 @@ from peer.models import ResponderProfile
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TOKYO)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TOKYO)
 
 
 def first_response(consultation: Consultation) -> SLATimer:
