@@ -12,7 +12,7 @@ PROD_LIKE_ENV := DJANGO_ENV=production SECRET_KEY=check-only-$(shell printf 'x%.
 	ALLOWED_HOSTS=soudan.example.jp CSRF_TRUSTED_ORIGINS=https://soudan.example.jp \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: run test lint typecheck deploy-check check bench messages lock clean
+.PHONY: run test lint typecheck deploy-check check bench bench-quick messages lock clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ deploy-check: $(VENV)/.runtime
 	$(PROD_LIKE_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
 check: lint typecheck deploy-check test
+
+# Benchmarks (bench/run.py): full run under 10 minutes -> bench/RESULTS.md; quick smoke run for CI.
+bench: $(VENV)/.dev
+	scripts/ensure-services.sh
+	$(PY) bench/run.py
+
+bench-quick: $(VENV)/.dev
+	scripts/ensure-services.sh
+	$(PY) bench/run.py --quick
 
 messages: $(VENV)/.dev
 	$(PY) scripts/compile_messages.py

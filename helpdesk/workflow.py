@@ -133,40 +133,42 @@ def _check_capacity(actor: User, consultation: Consultation) -> None:
         raise Conflict("担当できる件数の上限に達しています。", code="over_capacity")
 
 
+def _take(actor: User, consultation: Consultation, now: datetime) -> Consultation:
+    """Assign a consultation whose row the caller has locked."""
+    if consultation.assignee_id is not None or consultation.status not in routing.OPEN_FOR_CLAIM:
+        raise Conflict("この相談はすでに他の人が担当しています。", code="already_claimed")
+    _check_capacity(actor, consultation)
+    old = consultation.status
+    consultation.assignee = actor
+    consultation.claimed_at = now
+    consultation.status = Status.IN_PROGRESS
+    consultation.save(update_fields=["assignee", "claimed_at", "status", "updated_at"])
+    _status_event(consultation, EventKind.CLAIMED, actor, old)
+    if consultation.first_response_at is None:
+        sla.timer_start(consultation=consultation, kind=TimerKind.RETURN, now=now)
+    _announce(consultation, "claimed")
+    return consultation
+
+
 def claim(*, actor: User, consultation_id: int, now: datetime | None = None) -> Consultation:
     """Atomically take a consultation: of many simultaneous claims exactly one wins."""
     now = now or timezone.now()
     with transaction.atomic():
-        consultation = _lock_visible(actor, consultation_id)
-        if consultation.assignee_id is not None or consultation.status not in routing.OPEN_FOR_CLAIM:
-            raise Conflict("この相談はすでに他の人が担当しています。", code="already_claimed")
-        _check_capacity(actor, consultation)
-        old = consultation.status
-        consultation.assignee = actor
-        consultation.claimed_at = now
-        consultation.status = Status.IN_PROGRESS
-        consultation.save(update_fields=["assignee", "claimed_at", "status", "updated_at"])
-        _status_event(consultation, EventKind.CLAIMED, actor, old)
-        if consultation.first_response_at is None:
-            sla.timer_start(consultation=consultation, kind=TimerKind.RETURN, now=now)
-        _announce(consultation, "claimed")
-    return consultation
+        return _take(actor, _lock_visible(actor, consultation_id), now)
 
 
 def claim_next(*, actor: User, now: datetime | None = None) -> Consultation | None:
-    """次の相談へ: the most urgent, longest-waiting consultation this responder may take."""
-    for _attempt in range(5):
-        with transaction.atomic():
-            candidate = sla._locked(routing.claimable_for(actor))[:1]  # skip rows others are claiming
-            picked = list(candidate)
-        if not picked:
+    """次の相談へ: the most urgent, longest-waiting consultation this responder may take.
+
+    The row is locked with SKIP LOCKED and claimed in the same transaction, so responders pulling
+    at the same time each get a different consultation instead of racing for the same one.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        picked = sla._locked(routing.claimable_for(actor)).first()
+        if picked is None:
             return None
-        try:
-            return claim(actor=actor, consultation_id=picked[0].pk, now=now)
-        except Conflict as conflict:
-            if conflict.code != "already_claimed":
-                raise
-    return None
+        return _take(actor, picked, now)
 
 
 def _release(consultation: Consultation, actor: User | None, reason: str, now: datetime) -> None:

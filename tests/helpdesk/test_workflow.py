@@ -292,3 +292,39 @@ def test_going_on_leave_hands_everything_to_the_substitute(
     assert kept and third.pk in kept
     with pytest.raises(workflow.WorkflowError):
         workflow.leave_with_substitute(actor=peer, substitute=worker)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_next_consultation_gives_each_responder_a_different_one(
+    make_user: Callable[..., User],
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED is a PostgreSQL property; make test runs on it")
+    defaults.install(Queue, RoutingRule)
+    from helpdesk.services import CaseFacts, consultation_create
+
+    worker = make_user(Role.WORKER)
+    for n in range(6):
+        consultation_create(actor=worker, facts=CaseFacts(category="burnout", question=f"相談{n}"))
+    peers = [on_duty(make_user(Role.PEER)) for _ in range(6)]
+    barrier = threading.Barrier(len(peers))
+    taken: list[int | None] = []
+    lock = threading.Lock()
+
+    def pull(peer: User) -> None:
+        try:
+            barrier.wait(timeout=30)
+            picked = workflow.claim_next(actor=peer)
+        finally:
+            connections.close_all()
+        with lock:
+            taken.append(picked.pk if picked else None)
+
+    threads = [threading.Thread(target=pull, args=(peer,)) for peer in peers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert None not in taken
+    assert len(set(taken)) == len(peers)
