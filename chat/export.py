@@ -2,8 +2,9 @@
 
 Here rather than in accounts because it reads consultations and messages (house rule: chat → helpdesk
 → peer → accounts). The download holds the account (accounts.export), the consultations the person
-filed with their de-identified texts and the history they may see, and the messages they wrote. It
-never holds other people's messages, private notes, triage reasons, secrets or hashes.
+filed with their de-identified texts and the history they may see, and the messages they wrote (in
+consultations and in peer circles). It never holds other people's messages, private notes, triage
+reasons, secrets or hashes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone
 from accounts import export as account_export
 from accounts.audit import audit_record
 from accounts.models import User
-from chat.models import Message
+from chat.models import CircleMessage, Message
 from chat.retention import message_bodies_purge
 from helpdesk import retention, selectors
 from helpdesk.models import Consultation
@@ -89,6 +90,16 @@ def export_for(user: User) -> dict[str, Any]:
             }
             for message in messages
         ],
+        "circle_messages": [
+            {
+                "circle": message.circle_id,
+                "seq": message.seq,
+                "client_id": str(message.client_id),
+                "body": message.body,
+                "created_at": _iso(message.created_at),
+            }
+            for message in CircleMessage.objects.filter(author=user).order_by("circle_id", "seq")
+        ],
     }
 
 
@@ -102,6 +113,7 @@ def data_export(*, actor: User) -> dict[str, Any]:
 class ErasureReport:
     consultations: list[int] = field(default_factory=list)
     messages: int = 0
+    circle_messages: int = 0
 
 
 def account_erase(*, actor: User, user: User) -> ErasureReport:
@@ -111,6 +123,7 @@ def account_erase(*, actor: User, user: User) -> ErasureReport:
     sequence numbers and times, events, audit rows, and the anonymised account (accounts.export).
     Messages the person wrote in consultations filed by others stay with those consultations (they
     are part of the other person's record) until the retention period ends, under "deleted-<id>".
+    What they wrote in peer circles (their own disclosures among supporters) is blanked.
     """
     account_export.account_delete_check(actor=actor, user=user)
     report = ErasureReport()
@@ -121,5 +134,8 @@ def account_erase(*, actor: User, user: User) -> ErasureReport:
             report.messages += message_bodies_purge(consultation_id=consultation_id)
             audit_record(action=ERASURE_PURGE, actor=actor, target=consultation)
             report.consultations.append(consultation_id)
+        report.circle_messages = (
+            CircleMessage.objects.filter(author_id=user.pk).exclude(body="").update(body="")
+        )
         account_export.account_delete(actor=actor, user=user)
     return report

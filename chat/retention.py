@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -43,7 +44,8 @@ def purge_expired(*, now: datetime | None = None, days: int | None = None) -> Pu
     now = now or timezone.now()
     period = days if days is not None else retention.retention_days()
     cutoff = retention.retention_cutoff(now=now, days=period)
-    candidates = retention.expired_consultation_ids(cutoff=cutoff)
+    bodies = Q(Exists(Message.objects.filter(consultation=OuterRef("pk")).exclude(body="")))
+    candidates = retention.expired_consultation_ids(cutoff=cutoff, also_holding=bodies)
     still_talking = set(
         Message.objects.filter(consultation_id__in=candidates, created_at__gt=cutoff).values_list(
             "consultation_id", flat=True
