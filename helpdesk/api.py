@@ -9,6 +9,7 @@ see answers exactly like a missing one (404).
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -34,6 +35,7 @@ from helpdesk.api_schemas import (
     TransferIn,
     TransferOut,
 )
+from helpdesk.dashboard.selectors import metrics_for
 from helpdesk.models import Consultation, PrivateNote, Queue, Transfer
 
 router = Router()
@@ -270,3 +272,16 @@ def transfer_decline(request: HttpRequest, transfer_id: int, payload: ReasonIn) 
     return workflow.transfer_decide(
         actor=_actor(request), transfer_id=transfer_id, accept=False, reason=payload.reason
     )
+
+
+# --- Supervision ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/metrics",
+    response={200: dict[str, Any], **ERRORS},
+    tags=["dashboard"],
+    summary="The supervisor dashboard's numbers (same filters as the page: period, start, end, queue, ...)",
+)
+def dashboard_metrics(request: HttpRequest) -> dict[str, Any]:
+    return metrics_for(_actor(request), request.GET.dict())

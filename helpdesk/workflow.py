@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from helpdesk import events, routing, sla
+from helpdesk import events, mail, routing, sla
 from helpdesk.choices import Priority, Status
 from helpdesk.models import (
     ConferenceInvite,
@@ -111,6 +111,12 @@ def route(*, consultation: Consultation, now: datetime | None = None) -> Consult
     groups = [events.queue_group(consultation.queue_id)] if consultation.queue_id else []
     if consultation.priority == Priority.URGENT:
         groups += [events.role_group(Role.SUPERVISOR), events.role_group(Role.EXPERT)]
+        mail.mail_on_commit(
+            mail.on_duty_supervisors(),
+            "緊急の相談が届きました",
+            consultation.pk,
+            "緊急の相談が受付キューに入りました。",
+        )
     events.broadcast_on_commit(
         groups,
         {
@@ -436,6 +442,10 @@ def sla_breached(*, timer: SLATimer, now: datetime) -> None:
     groups = [events.role_group(Role.SUPERVISOR)]
     if consultation.assignee_id:
         groups.append(events.user_group(consultation.assignee_id))
+    recipients = mail.on_duty_supervisors() + ([consultation.assignee] if consultation.assignee else [])
+    mail.mail_on_commit(
+        recipients, "応答目標を超えた相談があります", consultation.pk, "応答目標を超えました。"
+    )
     events.broadcast_on_commit(groups, {"type": "sla", "level": "breach", "consultation": consultation.pk})
 
 

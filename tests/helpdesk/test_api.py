@@ -455,6 +455,7 @@ def test_the_schema_is_openapi_3_and_lists_every_path(
         f"{API}/consultations/{{consultation_id}}/notes/",
         f"{API}/transfers/{{transfer_id}}/accept/",
         f"{API}/transfers/{{transfer_id}}/decline/",
+        f"{API}/metrics",
     }
     assert {"BearerToken", "VerifiedSession"} <= set(schema["components"]["securitySchemes"])
     assert Client().get(f"{API}/schema/").status_code == 401

@@ -120,6 +120,7 @@ decline         404          404  404   404    200        200   404          404
 token_create    403          403  403   403    403        403   403          403       401
 token_list      403          403  403   403    403        403   403          403       401
 token_revoke    403          403  403   403    403        403   403          403       401
+metrics         403          403  403   403    403        200   403          403       401
 """
 # token_*: a token never manages tokens; the verified session does (tests/helpdesk/test_api.py).
 
@@ -159,6 +160,7 @@ ENDPOINTS = [
     Endpoint("token_create", "post", "/tokens/", {"name": "x"}, _received),
     Endpoint("token_list", "get", "/tokens/", None, _received),
     Endpoint("token_revoke", "delete", "/tokens/{k}/", None, _received),
+    Endpoint("metrics", "get", "/metrics", None, _received),
 ]
 
 
