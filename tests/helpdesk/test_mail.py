@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -31,10 +32,10 @@ def test_an_urgent_consultation_mails_on_duty_supervisors_without_case_text(
     supervisor: User,
     make_user: Callable[..., User],
     file_consultation: Callable[..., Consultation],
-    django_capture_on_commit_callbacks: Callable[..., object],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     summary = "本人が「もう消えたい」と話し、ロープを買ったらしい。"
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         consultation = file_consultation(make_user(Role.WORKER), summary=summary)
     assert consultation.priority == "urgent"
     assert [message.to for message in mail.outbox] == [["sv@example.jp"]]
@@ -47,11 +48,11 @@ def test_a_missed_target_mails_once(
     supervisor: User,
     make_user: Callable[..., User],
     file_consultation: Callable[..., Consultation],
-    django_capture_on_commit_callbacks: Callable[..., object],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     with time_machine.travel(datetime(2026, 6, 15, 9, 0, tzinfo=TOKYO), tick=False):
         file_consultation(make_user(Role.WORKER))
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         sla_tick(now=datetime(2026, 6, 15, 17, 1, tzinfo=TOKYO))
         sla_tick(now=datetime(2026, 6, 15, 17, 2, tzinfo=TOKYO))
     assert len([m for m in mail.outbox if "応答目標" in m.subject]) == 1
