@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
