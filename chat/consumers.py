@@ -133,7 +133,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         try:
             frame = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: brackets nested thousands deep
             await self._error("invalid_json", "JSON として読めません。")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):

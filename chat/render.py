@@ -32,7 +32,8 @@ def clean_text(text: str) -> str:
     for char in text.replace("\r\n", "\n").replace("\r", "\n"):
         if char in _INVISIBLE or char in _BIDI:
             continue
-        if unicodedata.category(char) == "Cc" and char not in "\n\t":
+        category = unicodedata.category(char)
+        if (category == "Cc" and char not in "\n\t") or category == "Cs":  # lone surrogates cannot be stored
             continue
         kept.append(char)
     return "".join(kept)

@@ -1,0 +1,246 @@
+"""A person's own data as JSON (chat.export.export_for), and an administrator's account deletion.
+
+What deletion keeps for the record is stated in docs/security.md ("Deleting an account").
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from axes.models import AccessAttempt, AccessFailureLog
+from channels.layers import get_channel_layer
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import tokens
+from accounts.export import ACCOUNT_DELETED, account_delete
+from accounts.models import AccessToken, AuditEvent, User
+from accounts.sockets import user_group
+from chat import services as chat
+from chat.export import DATA_EXPORTED, FORMAT, account_erase, data_export, export_for
+from chat.models import Message, MessageKind
+from helpdesk import workflow
+from helpdesk.models import Consultation, ConsultationEvent
+from helpdesk.services import CaseFacts, consultation_create
+from tests.security.conftest import Cast, claimed, verify
+
+
+def tag(label: str) -> str:
+    return f"{label}-{uuid.uuid4().hex[:10]}"
+
+
+def conversation(cast: Cast) -> dict[str, str]:
+    """The owner's consultation with texts from everyone; returns the text each party wrote."""
+    texts = {
+        "question": tag("質問"),
+        "worker_message": tag("相談者の発言"),
+        "peer_message": tag("ピアの返信"),
+        "note": tag("内部メモ"),
+        "triage": tag("優先度の理由"),
+        "peer_reason": tag("ピアの理由"),
+        "other_question": tag("他の相談者の質問"),
+        "whisper": tag("ささやき"),
+        "circle_own": tag("サークルでの本人の発言"),
+        "circle_other": tag("サークルでの他の人の発言"),
+    }
+    owner, peer = cast.users["owner"], cast.users["peer"]
+    pk = cast.consultation.pk
+    Consultation.objects.filter(pk=pk).update(question=texts["question"], triage_reasons=[texts["triage"]])
+    claimed(cast)
+    chat.message_send(actor=owner, consultation_id=pk, client_id=uuid.uuid4(), body=texts["worker_message"])
+    chat.message_send(actor=peer, consultation_id=pk, client_id=uuid.uuid4(), body=texts["peer_message"])
+    Message.objects.create(
+        consultation_id=pk,
+        seq=1,
+        author=cast.users["supervisor"],
+        kind=MessageKind.WHISPER,
+        body=texts["whisper"],
+    )
+    workflow.note_add(actor=peer, consultation_id=pk, body=texts["note"])
+    workflow.status_set(actor=peer, consultation_id=pk, status="waiting", reason=texts["peer_reason"])
+    consultation_create(
+        actor=cast.users["colleague"], facts=CaseFacts(category="burnout", question=texts["other_question"])
+    )
+    from chat.circles import circle_message_send
+    from peer import circles
+
+    supervisor = cast.users["supervisor"]
+    room = circles.circle_create(actor=supervisor, name="夜勤明けの会", moderator=supervisor)
+    circles.circle_member_add(actor=supervisor, circle_id=room.pk, user=owner)
+    circle_message_send(actor=owner, circle_id=room.pk, client_id=uuid.uuid4(), body=texts["circle_own"])
+    circle_message_send(
+        actor=supervisor, circle_id=room.pk, client_id=uuid.uuid4(), body=texts["circle_other"]
+    )
+    return texts
+
+
+def test_a_worker_downloads_their_own_data_and_nothing_else(cast: Cast) -> None:
+    # given a conversation with texts from the worker, the peer, a supervisor and a colleague
+    texts = conversation(cast)
+    owner = cast.users["owner"]
+    verify(Client(), owner)  # enrolled and logged in
+    _token, raw_token = tokens.token_create(actor=owner, name="集計", session_verified=True)
+    # when the worker downloads their data
+    exported = data_export(actor=owner)
+    document = json.dumps(exported, ensure_ascii=False)  # it is plain JSON
+    # then it holds their account, their consultation's texts and their own messages
+    assert exported["format"] == FORMAT
+    assert exported["account"]["username"] == owner.username
+    assert exported["account"]["pseudonym"] == "みどり"
+    assert exported["account"]["access_tokens"][0]["name"] == "集計"
+    (consultation,) = exported["consultations"]
+    assert consultation["id"] == cast.consultation.pk and consultation["question"] == texts["question"]
+    assert [m["body"] for m in exported["messages"]] == [texts["worker_message"]]
+    assert [m["body"] for m in exported["circle_messages"]] == [texts["circle_own"]]
+    assert {e["kind"] for e in consultation["events"]} >= {"created", "claimed", "status"}
+    # and none of what others wrote, what responders keep among themselves, or any secret
+    for private in (
+        "peer_message",
+        "note",
+        "triage",
+        "peer_reason",
+        "other_question",
+        "whisper",
+        "circle_other",
+    ):
+        assert texts[private] not in document, private
+    device = TOTPDevice.objects.get(user=owner)
+    for secret in (raw_token, owner.password, device.key, AccessToken.objects.get(user=owner).token_hash):
+        assert secret not in document
+    # and the download itself is audited
+    assert AuditEvent.objects.filter(action=DATA_EXPORTED, actor=owner, object_id=str(owner.pk)).count() == 1
+
+
+def test_a_responder_downloads_the_messages_they_wrote(cast: Cast) -> None:
+    texts = conversation(cast)
+    exported = export_for(cast.users["peer"])
+    assert exported["consultations"] == []
+    assert [m["body"] for m in exported["messages"]] == [texts["peer_message"]]
+    assert texts["note"] not in json.dumps(exported, ensure_ascii=False)
+    supervisor = export_for(cast.users["supervisor"])
+    assert [(m["kind"], m["body"]) for m in supervisor["messages"]] == [("whisper", texts["whisper"])]
+
+
+def _everything_stored() -> str:
+    dump = io.StringIO()
+    call_command("dumpdata", stdout=dump)
+    sessions = [json.dumps(s.get_decoded(), ensure_ascii=False) for s in Session.objects.all()]
+    return dump.getvalue() + "\n".join(sessions)
+
+
+def test_an_admin_deletes_an_account_and_only_anonymised_aggregates_remain(
+    cast: Cast, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given a worker with a consultation, a conversation, a token, sessions, a failed login and admin history
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    owner, admin = cast.users["owner"], cast.users["admin"]
+    User.objects.filter(pk=owner.pk).update(email="midori@example.jp")
+    texts = conversation(cast)
+    identifying = [owner.username, owner.display_name, owner.pseudonym, "midori@example.jp"]
+    _token, raw_token = tokens.token_create(actor=owner, name="集計", session_verified=True)
+    browser = verify(Client(), owner)
+    Client(REMOTE_ADDR="203.0.113.4").post(
+        "/accounts/login/", {"username": owner.username, "password": "wrong-password-1", "otp_token": ""}
+    )
+    assert AccessAttempt.objects.filter(username=owner.username).exists()
+    LogEntry.objects.create(
+        user=admin,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(owner.pk),
+        object_repr=owner.display_name,
+        action_flag=CHANGE,
+        change_message="[]",
+    )
+    layer = get_channel_layer()
+    socket = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(owner.pk), socket)
+    counts_before = (
+        Consultation.objects.filter(worker=owner).count(),
+        Message.objects.filter(consultation=cast.consultation).count(),
+        ConsultationEvent.objects.filter(consultation=cast.consultation).count(),
+    )
+
+    # when an administrator deletes the account
+    with django_capture_on_commit_callbacks(execute=True):
+        report = account_erase(actor=admin, user=owner)
+
+    # then the texts of the person's consultation are gone, the numbers are not
+    assert report.consultations == [cast.consultation.pk] and report.messages == 3
+    assert counts_before == (
+        Consultation.objects.filter(worker=owner).count(),
+        Message.objects.filter(consultation=cast.consultation).count(),
+        ConsultationEvent.objects.filter(consultation=cast.consultation).count(),
+    )
+    stored = _everything_stored()
+    for text in [
+        *identifying,
+        texts["question"],
+        texts["worker_message"],
+        texts["peer_message"],
+        texts["note"],
+    ]:
+        assert text not in stored, text
+    # and the colleague's consultation is untouched
+    assert texts["other_question"] in stored
+    # and the account is an anonymous, inactive row that nothing can log into
+    owner.refresh_from_db()
+    assert owner.username == f"deleted-{owner.pk}" and not owner.is_active and not owner.has_usable_password()
+    assert (owner.display_name, owner.pseudonym, owner.email, owner.professions) == ("", "", "", [])
+    assert (
+        not TOTPDevice.objects.filter(user=owner).exists()
+        and not AccessToken.objects.filter(user=owner).exists()
+    )
+    assert not AccessFailureLog.objects.filter(username__in=identifying).exists()
+    assert browser.get("/").status_code == 302
+    api = Client(headers={"Authorization": f"Bearer {raw_token}"}).get("/api/v1/consultations/")
+    assert api.status_code == 401
+    # and their open sockets were told to close
+    assert async_to_sync(layer.receive)(socket) == {"type": "session.ended"}
+    # and the deletion is audited without free text
+    row = AuditEvent.objects.get(action=ACCOUNT_DELETED)
+    assert (row.actor_id, row.object_type, row.object_id) == (admin.pk, "accounts.user", str(owner.pk))
+    # and the download of the deleted account holds nothing that identifies anyone
+    leftover = json.dumps(export_for(owner), ensure_ascii=False)
+    for text in identifying:
+        assert text not in leftover
+
+
+def test_a_deleted_responders_replies_stay_with_the_workers_record_under_an_anonymous_name(
+    cast: Cast,
+) -> None:
+    texts = conversation(cast)
+    account_erase(actor=cast.users["admin"], user=cast.users["peer"])
+    reply = Message.objects.get(consultation=cast.consultation, body=texts["peer_message"])
+    assert reply.author.get_full_name() == f"deleted-{cast.users['peer'].pk}"
+    assert texts["worker_message"] in Message.objects.values_list("body", flat=True)
+
+
+@pytest.mark.parametrize("actor_role", ["supervisor", "peer", "owner", "self"])
+def test_only_an_administrator_deletes_accounts_and_never_their_own(cast: Cast, actor_role: str) -> None:
+    actor = cast.users["admin" if actor_role == "self" else actor_role]
+    target = cast.users["admin"] if actor_role == "self" else cast.users["colleague"]
+    conversation(cast)
+    for delete in (account_erase, account_delete):
+        with pytest.raises(PermissionDenied):
+            delete(actor=actor, user=target)
+    assert User.objects.get(pk=target.pk).is_active
+    assert Consultation.objects.filter(question="").count() == 0
+
+
+def test_deleting_twice_changes_nothing_more(cast: Cast, make_user: Callable[..., User]) -> None:
+    conversation(cast)
+    account_erase(actor=cast.users["admin"], user=cast.users["owner"])
+    second = account_erase(actor=cast.users["admin"], user=cast.users["owner"])
+    assert second.messages == 0
+    assert User.objects.get(pk=cast.users["owner"].pk).username == f"deleted-{cast.users['owner'].pk}"
