@@ -3,7 +3,8 @@
 Every example opens a member's socket, sends a burst of generated frames (arbitrary text, arbitrary JSON,
 and frames of every known type with wrong, missing, huge or hostile fields), then a probe. The consumer
 must never crash or close the socket, and every reply must be a documented server frame; an error must
-carry a documented code. Two inputs hypothesis found (nested brackets, a lone surrogate) are pinned below as regression tests.
+carry a documented code. Two inputs hypothesis found (nested brackets, a lone surrogate) are pinned
+below as regression tests.
 """
 
 from __future__ import annotations
