@@ -11,7 +11,10 @@ from typing import Any
 
 import pyotp
 import pytest
+import sentry_sdk
 from django.test import Client
+from sentry_sdk.envelope import Envelope
+from sentry_sdk.transport import Transport
 
 from accounts.models import Organisation, OrganisationType, Role, User
 from helpdesk.choices import Category
@@ -162,3 +165,26 @@ def file_consultation() -> Callable[..., Consultation]:
         return consultation_create(actor=worker, facts=CaseFacts(**values))
 
     return file
+
+
+class CapturingTransport(Transport):
+    """Sentry transport that keeps every serialised envelope, for canary searches."""
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self.envelopes: list[bytes] = []
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        self.envelopes.append(envelope.serialize())
+
+
+@pytest.fixture
+def sentry_capture() -> Iterator[CapturingTransport]:
+    """Sentry initialised as in production (scrubbed), sending into a CapturingTransport."""
+    from config.sentry import init_sentry
+
+    transport = CapturingTransport()
+    init_sentry(dsn="https://public@sentry.invalid/1", environment="test", transport=transport)
+    yield transport
+    sentry_sdk.flush()
+    sentry_sdk.init()

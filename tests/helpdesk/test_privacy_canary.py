@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,31 +15,11 @@ import sentry_sdk
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.test import Client
-from sentry_sdk.envelope import Envelope
-from sentry_sdk.transport import Transport
 
 from accounts.models import Role, User
-from config.sentry import init_sentry
 from helpdesk.models import Consultation
+from tests.conftest import CapturingTransport
 from tests.helpdesk.conftest import FORM
-
-
-class CapturingTransport(Transport):
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self.envelopes: list[bytes] = []
-
-    def capture_envelope(self, envelope: Envelope) -> None:
-        self.envelopes.append(envelope.serialize())
-
-
-@pytest.fixture
-def sentry_capture() -> Iterator[CapturingTransport]:
-    transport = CapturingTransport()
-    init_sentry(dsn="https://public@sentry.invalid/1", environment="test", transport=transport)
-    yield transport
-    sentry_sdk.flush()
-    sentry_sdk.init()
 
 
 def _everything_logged(records: list[logging.LogRecord]) -> str:

@@ -25,16 +25,13 @@ import pytest
 import sentry_sdk
 from django.db import OperationalError
 from django.test import Client
-from sentry_sdk.envelope import Envelope
-from sentry_sdk.transport import Transport
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
 from accounts import tokens
 from accounts.models import User
-from config.sentry import init_sentry
 from helpdesk.models import Queue
-from tests.conftest import RedisServer, free_port
+from tests.conftest import CapturingTransport, RedisServer, free_port
 from tests.helpdesk.conftest import FORM
 from tests.security.conftest import Cast, claimed, verify
 from tests.security.servers import ROOT, Daphne
@@ -46,24 +43,6 @@ def kanaria(field: str) -> str:
 
 
 FIELDS = ("summary", "question", "body", "note", "reason", "status", "display", "pseudonym")
-
-
-class CapturingTransport(Transport):
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self.envelopes: list[bytes] = []
-
-    def capture_envelope(self, envelope: Envelope) -> None:
-        self.envelopes.append(envelope.serialize())
-
-
-@pytest.fixture
-def sentry_capture() -> Iterator[CapturingTransport]:
-    transport = CapturingTransport()
-    init_sentry(dsn="https://public@sentry.invalid/1", environment="test", transport=transport)
-    yield transport
-    sentry_sdk.flush()
-    sentry_sdk.init()
 
 
 @pytest.fixture
