@@ -12,7 +12,7 @@ PROD_LIKE_ENV := DJANGO_ENV=production SECRET_KEY=check-only-$(shell printf 'x%.
 	ALLOWED_HOSTS=soudan.example.jp CSRF_TRUSTED_ORIGINS=https://soudan.example.jp \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: run test lint typecheck deploy-check check bench bench-quick messages lock clean
+.PHONY: run test soak lint typecheck deploy-check check bench bench-quick messages lock clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@# The SLA worker runs beside the web server and stops with it.
-	$(PY) manage.py run_sla_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	@# The SLA worker and the background worker (housekeeping, retention) run beside the web server
+	@# and stop with it.
+	$(PY) manage.py run_sla_worker & sla=$$!; $(PY) manage.py background_worker & jobs=$$!; \
+		trap "kill $$sla $$jobs 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(VENV)/.dev
@@ -55,6 +57,12 @@ bench: $(VENV)/.dev
 bench-quick: $(VENV)/.dev
 	scripts/ensure-services.sh
 	$(PY) bench/run.py --quick
+
+# The minutes-long tests (docs/security.md): the `soak`-marked ones and the API fuzzer with 300 examples.
+soak: $(VENV)/.dev
+	scripts/ensure-services.sh
+	SOAK=1 API_FUZZ_EXAMPLES=300 DJANGO_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(PY) -m pytest tests/security/test_soak.py tests/security/test_fuzz_api.py $(PYTEST_ARGS)
 
 messages: $(VENV)/.dev
 	$(PY) scripts/compile_messages.py

@@ -32,6 +32,11 @@ class UserAdmin(admin.ModelAdmin[User]):
     readonly_fields = ["last_login", "date_joined"]
     list_select_related = ["organisation"]
 
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Django's delete would cascade into (or stop at) consultations and lose the anonymised record;
+        # accounts are erased through chat.export.account_erase (the action chat/admin.py adds).
+        return False
+
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         from accounts.audit import audit_record
         from accounts.models import AuditAction

@@ -1,4 +1,4 @@
-"""Periodic jobs run by `manage.py background_worker` (later issues add SLA ticks here)."""
+"""Housekeeping, one of the jobs `manage.py background_worker` runs every round (settings.BACKGROUND_JOBS)."""
 
 from __future__ import annotations
 

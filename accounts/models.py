@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.prefectures import PREFECTURES
+from accounts.text import clean_line
 
 
 class OrganisationType(models.TextChoices):
@@ -152,6 +153,12 @@ class User(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def clean(self) -> None:
+        """Names are shown to others: no bidi, zero-width or control characters (accounts.text)."""
+        super().clean()
+        self.display_name = clean_line(self.display_name)
+        self.pseudonym = clean_line(self.pseudonym)
 
     @property
     def is_responder(self) -> bool:

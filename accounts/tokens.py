@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import AccessToken, User
+from accounts.text import clean_line
 
 TOKEN_PREFIX = "sst_"  # noqa: S105 - a public marker, not a secret
 MAX_ACTIVE_TOKENS = 10
@@ -27,7 +28,7 @@ def token_create(
     """Returns the row and the raw token, which is shown once and never stored."""
     if not session_verified:
         raise PermissionDenied("tokens are created from a two-factor verified session only")
-    name = name.strip()
+    name = clean_line(name)
     if not name or len(name) > 100:
         raise ValidationError({"name": "1〜100文字で入力してください。"})
     if not 1 <= days <= 365:

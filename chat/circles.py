@@ -9,9 +9,10 @@ from django.db import transaction
 from django.db.models import F
 
 from accounts.models import User
+from accounts.text import clean_text
 from chat.events import broadcast_on_commit
 from chat.models import BODY_MAX_LENGTH, CircleMessage, CircleThread
-from chat.render import clean_text, render_html
+from chat.render import render_html
 from chat.services import ChatError, Sent
 from peer.circles import circle_role_for
 

@@ -2,9 +2,10 @@
 
 Here rather than in accounts because it reads consultations and messages (house rule: chat → helpdesk
 → peer → accounts). The download holds the account (accounts.export), the consultations the person
-filed with their de-identified texts and the history they may see, and the messages they wrote (in
-consultations and in peer circles). It never holds other people's messages, private notes, triage
-reasons, secrets or hashes.
+filed with their de-identified texts and the history they may see, the messages they wrote (in
+consultations and in peer circles) and their peer-support data (peer.export: profile, shifts, training,
+self-checks, circles). It never holds other people's messages, private notes, triage reasons, secrets
+or hashes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from accounts import export as account_export
 from accounts.audit import audit_record
@@ -23,10 +26,40 @@ from chat.models import CircleMessage, Message
 from chat.retention import message_bodies_purge
 from helpdesk import retention, selectors
 from helpdesk.models import Consultation
+from peer.export import peer_data_erase, peer_export_for
 
 FORMAT = "soudan-export/1"
 DATA_EXPORTED = "data_exported"
 ERASURE_PURGE = "erasure_purge"
+
+# What erasing an account deletes and what it keeps, as the admin's confirmation page and the
+# erase_account command state it (docs/security.md, "Deleting an account", says the same).
+ERASURE_DELETES: tuple[Promise, ...] = (
+    _("The texts of every consultation the person filed, and every message in those consultations."),
+    _("What they wrote in peer circles."),
+    _("Their self-checks, weekly shifts and responder profile."),
+    _(
+        "Username (becomes deleted-<id>), display name, pseudonym, e-mail, professions and specialties; "
+        "the name in the admin history."
+    ),
+    _(
+        "Password, two-factor devices, access tokens, sessions and lockout records; "
+        "open connections are closed."
+    ),
+)
+ERASURE_KEEPS: tuple[Promise, ...] = (
+    _(
+        "The account row (id, role, organisation, date joined), so that consultations, events, "
+        "response targets, feedback scores and audit records still add up."
+    ),
+    _("The consultations the person filed, with codes and timestamps only."),
+    _(
+        "Messages they wrote as a responder in other workers' consultations stay in those records "
+        "under the name deleted-<id> until the retention period ends."
+    ),
+    _("Training records (level, course, dates) and circle memberships, under the anonymous account."),
+    _("Audit records of the erasure, without any text."),
+)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -100,6 +133,7 @@ def export_for(user: User) -> dict[str, Any]:
             }
             for message in CircleMessage.objects.filter(author=user).order_by("circle_id", "seq")
         ],
+        "peer": peer_export_for(user=user),
     }
 
 
@@ -114,6 +148,8 @@ class ErasureReport:
     consultations: list[int] = field(default_factory=list)
     messages: int = 0
     circle_messages: int = 0
+    self_checks: int = 0
+    shifts: int = 0
 
 
 def account_erase(*, actor: User, user: User) -> ErasureReport:
@@ -123,7 +159,8 @@ def account_erase(*, actor: User, user: User) -> ErasureReport:
     sequence numbers and times, events, audit rows, and the anonymised account (accounts.export).
     Messages the person wrote in consultations filed by others stay with those consultations (they
     are part of the other person's record) until the retention period ends, under "deleted-<id>".
-    What they wrote in peer circles (their own disclosures among supporters) is blanked.
+    What they wrote in peer circles (their own disclosures among supporters) is blanked; their
+    self-checks, shifts and responder profile are deleted (peer.export.peer_data_erase).
     """
     account_export.account_delete_check(actor=actor, user=user)
     report = ErasureReport()
@@ -137,5 +174,7 @@ def account_erase(*, actor: User, user: User) -> ErasureReport:
         report.circle_messages = (
             CircleMessage.objects.filter(author_id=user.pk).exclude(body="").update(body="")
         )
+        peer = peer_data_erase(actor=actor, user=user)
+        report.self_checks, report.shifts = peer.self_checks, peer.shifts
         account_export.account_delete(actor=actor, user=user)
     return report

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import MutableMapping
 from typing import Any
 
 import bleach
 from bleach.linkifier import Linker
 
-# Bidi overrides and zero-width characters can disguise links and reorder text on screen.
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
-_BIDI = {chr(c) for c in range(0x202A, 0x202F)} | {chr(c) for c in range(0x2066, 0x206A)}
+from accounts.text import clean_text
 
 
 def _safe_link(attrs: MutableMapping[tuple[str | None, str], str], new: bool = False) -> Any:
@@ -24,19 +21,6 @@ def _safe_link(attrs: MutableMapping[tuple[str | None, str], str], new: bool = F
 
 
 _LINKER = Linker(callbacks=[_safe_link], parse_email=False)
-
-
-def clean_text(text: str) -> str:
-    """Normalise what a person typed before it is stored: no control, bidi or zero-width characters."""
-    kept = []
-    for char in text.replace("\r\n", "\n").replace("\r", "\n"):
-        if char in _INVISIBLE or char in _BIDI:
-            continue
-        category = unicodedata.category(char)
-        if (category == "Cc" and char not in "\n\t") or category == "Cs":  # lone surrogates cannot be stored
-            continue
-        kept.append(char)
-    return "".join(kept)
 
 
 def render_html(text: str) -> str:

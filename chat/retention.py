@@ -3,6 +3,10 @@
 Lives in chat because it blanks chat bodies and may import helpdesk (house rule: chat → helpdesk →
 peer → accounts); helpdesk.retention blanks the consultation's own texts. One audit row per purged
 consultation (action "retention_purge", no free text). Running it twice changes nothing the second time.
+
+Peer circles never close, so their messages go one by one once they are older than the period; one audit
+row per circle and run that blanked something (action "circle_retention_purge", no free text).
+The background worker runs both through run_retention (settings.BACKGROUND_JOBS, hourly).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from chat.models import Message
+from chat.models import CircleMessage, Message
 from helpdesk import retention
+from peer.models import Circle
 
 AUDIT_ACTION = "retention_purge"
+CIRCLE_AUDIT_ACTION = "circle_retention_purge"
 
 
 @dataclass
@@ -68,6 +74,41 @@ def purge_expired(*, now: datetime | None = None, days: int | None = None) -> Pu
     return report
 
 
+@dataclass
+class CirclePurgeReport:
+    circles: list[int] = field(default_factory=list)
+    messages: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"purged_circles": len(self.circles), "purged_circle_messages": self.messages}
+
+
+def circle_messages_purge_expired(
+    *, now: datetime | None = None, days: int | None = None
+) -> CirclePurgeReport:
+    """Blank the bodies of circle messages written `days` ago or more; rows, seqs, authors and times stay."""
+    now = now or timezone.now()
+    period = days if days is not None else retention.retention_days()
+    cutoff = retention.retention_cutoff(now=now, days=period)
+    expired = CircleMessage.objects.filter(created_at__lte=cutoff).exclude(body="")
+    # order_by replaces Meta.ordering, whose seq would otherwise defeat distinct()
+    circle_ids = list(expired.order_by("circle_id").values_list("circle_id", flat=True).distinct())
+    report = CirclePurgeReport()
+    for circle_id in circle_ids:
+        with transaction.atomic():
+            # Several worker replicas: the circle's row lock makes a second purger wait, then find nothing.
+            circle = Circle.objects.select_for_update().filter(pk=circle_id).first()
+            if circle is None:  # deleted meanwhile, with its messages
+                continue
+            blanked = expired.filter(circle_id=circle_id).update(body="")
+            if blanked:
+                audit_record(action=CIRCLE_AUDIT_ACTION, target=circle)
+                report.circles.append(circle_id)
+                report.messages += blanked
+    return report
+
+
 def run_retention() -> dict[str, int]:
-    """The background worker's job (see docs/operations.md)."""
-    return purge_expired().as_dict()
+    """The background worker's job (settings.BACKGROUND_JOBS; see docs/operations.md)."""
+    now = timezone.now()
+    return purge_expired(now=now).as_dict() | circle_messages_purge_expired(now=now).as_dict()

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models import F
 
 from accounts.models import User
+from accounts.text import clean_text
 from chat import events
 from chat.models import BODY_MAX_LENGTH, CircleMessage, Message, MessageKind, ReadMark, Thread
-from chat.render import clean_text, render_html
+from chat.render import render_html
 from helpdesk import selectors, workflow
 from helpdesk.choices import Status
 from helpdesk.models import Consultation

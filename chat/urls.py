@@ -9,4 +9,5 @@ urlpatterns = [
     path("check/", views.message_check_view, name="check"),
     path("circles/", views.circles_view, name="circles"),
     path("circles/<int:circle_id>/", views.circle_view, name="circle"),
+    path("my-data/", views.my_data_view, name="my_data"),
 ]

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role, User
 from chat import services
+from chat.export import data_export
 from helpdesk import deid
 from helpdesk.intake import LABEL_NAMES
 from helpdesk.selectors import consultation_list_for
@@ -25,6 +29,19 @@ def unread_view(request: HttpRequest) -> JsonResponse:
     ids = list(consultation_list_for(actor=user).values_list("pk", flat=True)[:200])
     counts = services.unread_counts(actor=user, consultation_ids=ids)
     return JsonResponse({"unread": {str(k): v for k, v in counts.items() if v}})
+
+
+@require_GET
+def my_data_view(request: HttpRequest) -> HttpResponse:
+    """「自分のデータをダウンロード」: the person's own data as one JSON file (audited by the service)."""
+    user = request.user
+    assert isinstance(user, User)
+    document = json.dumps(data_export(actor=user), ensure_ascii=False, indent=2)
+    filename = f"soudan-my-data-{timezone.localdate():%Y%m%d}.json"
+    response = HttpResponse(document, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"  # personal data: no browser or proxy keeps a copy
+    return response
 
 
 @require_POST

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 ENV_VARS: dict[str, str] = {
     "DJANGO_ENV": "development (default), test or production",
     "DEBUG": "1/0; refused in production",
@@ -28,12 +30,14 @@ ENV_VARS: dict[str, str] = {
     "DEMO_MODE": "1 to allow demo data (never in production)",
     "METRICS_TOKEN": "bearer token for /metrics (Prometheus); empty: allowed networks only",
     "METRICS_ALLOWED_NETWORKS": "comma-separated CIDRs allowed to read /metrics, default 127.0.0.1/32",
+    "RETENTION_DAYS": "days after resolution before a consultation's texts and old circle messages are "
+    "purged by the worker, default 365",
 }
 
 DEFAULT_SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105 - refused in production
 
 
-class ImproperEnvironment(Exception):
+class ImproperEnvironment(ImproperlyConfigured):
     """A setting from the environment is missing or invalid."""
 
 
@@ -57,6 +61,21 @@ def get_bool(name: str, default: bool = False) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ImproperEnvironment(f"{name} must be a boolean (1/0), got {raw!r}")
+
+
+def get_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = get_str(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or (minimum is not None and value < minimum):
+        at_least = "" if minimum is None else f", at least {minimum}"
+        # Raised outside the except block: the message says it all, no int() traceback underneath.
+        raise ImproperEnvironment(f"{name} must be a whole number{at_least}, got {raw!r}")
+    return value
 
 
 def get_list(name: str, default: list[str] | None = None) -> list[str]:

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 _API_ERRORS = {
+    400: ("invalid", "入力内容を確認してください。"),
     403: ("forbidden", "この操作は許可されていません。"),
     404: ("not_found", "見つかりません。"),
     500: ("server_error", "サーバーで問題が起きました。時間をおいてもう一度お試しください。"),
@@ -17,6 +18,10 @@ def _respond(request: HttpRequest, status: int) -> HttpResponse:
         code, detail = _API_ERRORS[status]
         return JsonResponse({"code": code, "detail": detail}, status=status)
     return render(request, f"errors/{status}.html", status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _respond(request, 400)
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

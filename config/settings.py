@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.RequireVerifiedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.RefuseNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -247,13 +248,27 @@ globals().update(env.parse_email_url(env.get_str("EMAIL_URL", "")))
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 SITE_URL = env.get_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Background worker and retention (docs/operations.md) -----------------------------------
+# Texts of consultations resolved this many days ago, and circle messages as old, are purged.
+RETENTION_DAYS = env.get_int("RETENTION_DAYS", 365, minimum=1)
+# What `manage.py background_worker` runs: dotted paths of zero-argument callables returning a dict
+# of counts, each with the least number of seconds between two runs (0: every round).
+BACKGROUND_JOBS: list[tuple[str, float]] = [
+    ("accounts.housekeeping.run_housekeeping", 0),
+    ("chat.retention.run_retention", 60 * 60),
+]
+
 # --- Logging: structured, never request bodies ----------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "accounts.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # Tracebacks name exception types and frames, never their messages (they can quote data).
+        "plain": {
+            "()": "config.logformat.TracebackWithoutValues",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
 ]
 
+handler400 = "config.errors.bad_request"
 handler403 = "config.errors.forbidden"
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Field, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from accounts.models import Role, User
@@ -103,10 +103,20 @@ def consultation_create(request: HttpRequest, payload: ConsultationIn) -> Status
 # --- Reading --------------------------------------------------------------------------------
 
 
+# PostgreSQL's OFFSET is a bigint: a larger offset is a DataError (a 500). Nobody pages that far; the
+# bound below makes such a request the usual 422 `invalid`.
+MAX_OFFSET = 1_000_000_000
+
+
+class Page(LimitOffsetPagination):
+    class Input(LimitOffsetPagination.Input):
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
 @router.get(
     "/consultations/", response=list[ConsultationOut], tags=["consultations"], summary="My consultations"
 )
-@paginate(LimitOffsetPagination, max_limit=PAGE_LIMIT)
+@paginate(Page, max_limit=PAGE_LIMIT)
 def consultation_list(request: HttpRequest) -> QuerySet[Consultation]:
     """A worker's own consultations; a responder's eligible queues and assignments."""
     return selectors.consultation_list_for(actor=_actor(request))
@@ -128,7 +138,7 @@ def consultation_detail(request: HttpRequest, consultation_id: int) -> Consultat
 @router.get(
     "/queue/", response=list[QueueItemOut], tags=["queue"], summary="Claimable consultations (responders)"
 )
-@paginate(LimitOffsetPagination, max_limit=PAGE_LIMIT)
+@paginate(Page, max_limit=PAGE_LIMIT)
 def queue_list(request: HttpRequest) -> QuerySet[Consultation]:
     """Most urgent first, then longest waiting."""
     actor = _actor(request)

@@ -48,6 +48,8 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+# A queue's slug as the admin writes it: anything else (a NUL, which PostgreSQL cannot even compare) is 422.
+Slug = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 def _viewer(context: Any) -> User:
@@ -283,13 +285,13 @@ class StatusIn(Schema):
 class TransferIn(Schema):
     """Exactly one target: a queue (slug) or a person (account id)."""
 
-    to_queue: str | None = Field(None, max_length=64)
+    to_queue: Slug | None = Field(None, max_length=64)
     to_user: int | None = Field(None, ge=1)
     reason: Text = Field(max_length=REASON_MAX_LENGTH)
 
 
 class EscalateIn(Schema):
-    to_queue: str | None = Field(
+    to_queue: Slug | None = Field(
         None, max_length=64, description="Default: the next tier of the current queue."
     )
     reason: Text = Field(max_length=REASON_MAX_LENGTH)

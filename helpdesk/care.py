@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.audit import audit_record
 from accounts.models import Role, User
+from accounts.text import clean_text
 from helpdesk import deid, events, routing
 from helpdesk.choices import Status
 from helpdesk.models import Consultation, DebriefRequest, Feedback, FollowUp, Queue, Reflection
@@ -51,7 +52,7 @@ class NotFound(CareError):
 
 
 def _clean_text(text: str, limit: int) -> str:
-    text = text.strip()
+    text = clean_text(text).strip()
     if len(text) > limit:
         raise CareError(f"{limit}文字以内で入力してください。", code="too_long")
     return deid.redact(text).text if text else ""

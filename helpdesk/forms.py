@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profession
+from accounts.text import clean_text
 from helpdesk.choices import (
     AgeBand,
     Agency,
@@ -20,6 +21,13 @@ from helpdesk.choices import (
 from helpdesk.models import QUESTION_MAX_LENGTH, SUMMARY_MAX_LENGTH
 
 
+class TypedTextField(forms.CharField):
+    """A text as it will be stored (accounts.text): a text of only invisible characters counts as empty."""
+
+    def to_python(self, value: Any) -> str | None:
+        return super().to_python(clean_text(value) if isinstance(value, str) else value)
+
+
 class ConsultationForm(forms.Form):
     """What the worker types. The two free texts are raw here and are never stored as typed."""
 
@@ -30,7 +38,7 @@ class ConsultationForm(forms.Form):
     worker_urgency = forms.ChoiceField(
         label=_("How urgent is it for you?"), choices=Priority.choices, initial=Priority.NORMAL
     )
-    question = forms.CharField(
+    question = TypedTextField(
         label=_("What do you want help with?"),
         max_length=QUESTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -62,7 +70,7 @@ class ConsultationForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    summary = forms.CharField(
+    summary = TypedTextField(
         label=_("Case summary"),
         max_length=SUMMARY_MAX_LENGTH,
         required=False,

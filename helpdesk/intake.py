@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accounts.text import clean_text
 from helpdesk import deid
 
 LABEL_NAMES = {
@@ -85,7 +86,12 @@ def _manual_spans(text: str, marks: list[ManualMark], taken: list[deid.Span]) ->
 
 
 def review(text: str, *, unmarked: set[str], marks: list[ManualMark]) -> Review:
-    """Apply the worker's decisions to the detector's proposal for one text."""
+    """Apply the worker's decisions to the detector's proposal for one text.
+
+    The text is normalised first (accounts.text): a zero-width space inside a name would otherwise
+    hide it from the detector, and positions refer to the text that is stored.
+    """
+    text = clean_text(text)
     detected = deid.detect(text)
     kept_spans = [s for s in detected if f"{s.start}-{s.end}" in unmarked]
     replace_spans = [s for s in detected if f"{s.start}-{s.end}" not in unmarked]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.models import Role, User
+from accounts.text import clean_text
 from helpdesk import actions, deid, triage, workflow
 from helpdesk.choices import PRIORITY_ORDER, Category, Priority
 from helpdesk.models import Consultation, ConsultationEvent, EventKind
@@ -97,6 +98,7 @@ def consultation_create(
     """File a consultation from already de-identified texts; re-checks them first."""
     if actor.role != Role.WORKER or not actor.is_active:
         raise PermissionDenied("only support workers file consultations")
+    facts = replace(facts, question=clean_text(facts.question), summary=clean_text(facts.summary))
     check = _check_texts({"summary": facts.summary, "question": facts.question}, set(not_personal))
     if check.found:
         audit_record(

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.models import Role, User
+from accounts.text import clean_line
 from helpdesk import events, routing
 from helpdesk.choices import Priority
 from helpdesk.models import Consultation, ConsultationEvent, EventKind, TriageCorrection
@@ -20,7 +21,7 @@ def triage_correct(*, actor: User, consultation_id: int, level: str, reason: str
     """Set the priority a supervisor judges right, with a reason; re-route when the lane changes."""
     if actor.role != Role.SUPERVISOR or not actor.is_active:
         raise PermissionDenied("only supervisors correct triage")
-    reason = reason.strip()
+    reason = clean_line(reason)
     if not reason or len(reason) > 500:
         raise ValueError("reason_required")
     if level not in Priority.values:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.text import clean_line, clean_text
 from helpdesk import events, mail, routing, sla
 from helpdesk.choices import Priority, Status
 from helpdesk.models import (
@@ -54,6 +55,8 @@ class Conflict(WorkflowError):
 def _status_event(
     consultation: Consultation, kind: str, actor: User | None, old: str, **extra: object
 ) -> None:
+    if isinstance(extra.get("reason"), str):  # every reason a person typed passes here
+        extra["reason"] = clean_line(str(extra["reason"]))[:500]
     ConsultationEvent.objects.create(
         consultation=consultation,
         kind=kind,
@@ -280,7 +283,7 @@ def reopen(*, actor: User, consultation_id: int, reason: str) -> Consultation:
 
 
 def note_add(*, actor: User, consultation_id: int, body: str) -> PrivateNote:
-    body = body.strip()
+    body = clean_text(body).strip()
     if not body or len(body) > 2000:
         raise WorkflowError("メモは1〜2000文字で入力してください。", code="invalid_note")
     with transaction.atomic():
@@ -298,7 +301,7 @@ def transfer_request(
     escalation: bool = False,
 ) -> Transfer:
     """Hand over to a queue or a person, with a reason; the target accepts or declines."""
-    reason = reason.strip()
+    reason = clean_line(reason)
     if not reason:
         raise WorkflowError("理由を入力してください。", code="reason_required")
     if (to_queue is None) == (to_user is None):

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from accounts.audit import audit_record
 from accounts.models import Role, User
+from accounts.text import clean_line
 from peer.models import TRAINING_ORDER, Circle, CircleMembership, ResponderProfile, TrainingLevel
 
 MODERATOR = "moderator"
@@ -28,7 +29,7 @@ def _may_moderate(user: User) -> bool:
 def circle_create(*, actor: User, name: str, moderator: User) -> Circle:
     if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise PermissionDenied("supervisors and admins open circles")
-    name = name.strip()
+    name = clean_line(name)
     if not name or len(name) > 100:
         raise ValueError("name_required")
     if not _may_moderate(moderator):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Role, User
+from accounts.text import clean_line
 from peer import inventory, selectors
 from peer.models import ResponderProfile, SelfCheck, ShiftSlot, TrainingLevel, TrainingRecord
 
@@ -139,7 +140,7 @@ def training_record(
             user=responder,
             level=TrainingLevel(level),
             completed_on=completed_on,
-            course=course.strip(),
+            course=clean_line(course),
             recorded_by=actor,
         )
         record.full_clean()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 from django.db import connection
 from websockets.asyncio.client import ClientConnection, connect
 
+from chat.models import Message, MessageKind
 from tests.chat.conftest import session_cookie
 from tests.conftest import RedisServer, free_port, wait_for_port
 
@@ -133,7 +136,9 @@ def test_redis_restart_loses_nothing_that_was_committed(
         private_redis.stop()
         for n in range(3):  # committed while the bell cannot ring
             await send(worker, f"停止中{n}")
+        outage = await asyncio.to_thread(health_of, first)  # the web process reports the outage
         private_redis.start()
+        recovery = await asyncio.to_thread(health_of, first, wait_for=200)
 
         # the peer's client reconnects and resumes from the last seq it saw
         await peer.close()
@@ -144,10 +149,32 @@ def test_redis_restart_loses_nothing_that_was_committed(
         await asyncio.sleep(2.5)
         await send(worker, "再起動の後")
         live = [(await next_of(peer, "message", timeout=10))["seq"]]
+        with pytest.raises(TimeoutError):  # and nothing comes twice
+            await next_of(peer, "message", timeout=1)
         await worker.close()
         await peer.close()
+        assert outage[0] == 503 and outage[1]["channel_layer"] == "error" and outage[1]["database"] == "ok"
+        assert recovery[0] == 200 and recovery[1]["channel_layer"] == "ok"
         return recovered, live
 
     recovered, live = asyncio.run(scenario())
     assert recovered == [2, 3, 4]
     assert live == [5]
+    stored = Message.objects.filter(consultation_id=cid, kind=MessageKind.MESSAGE).order_by("seq")
+    assert list(stored.values_list("seq", flat=True)) == [1, 2, 3, 4, 5]  # each stored once, gap-free
+
+
+def health_of(server: Daphne, wait_for: int | None = None, seconds: float = 15) -> tuple[int, dict[str, Any]]:
+    """GET /healthz from a daphne; with `wait_for`, poll until it answers that status (or time runs out)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            conn.request("GET", "/healthz", headers={"Host": "localhost"})
+            response = conn.getresponse()
+            status, body = response.status, json.loads(response.read())
+        finally:
+            conn.close()
+        if wait_for is None or status == wait_for or time.monotonic() > deadline:
+            return status, body
+        time.sleep(0.3)

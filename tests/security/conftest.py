@@ -39,10 +39,6 @@ MISSING = 987654321
 SOAK = bool(os.environ.get("SOAK"))
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "soak: takes minutes; runs only with SOAK=1 (make soak)")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if SOAK:
         return

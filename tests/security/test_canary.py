@@ -1,7 +1,8 @@
 """A canary in every free-text field never reaches a log line, a Sentry payload, the access log or a title.
 
 Fields: summary, question, chat body, private note, transfer / escalation reason, status reason, display
-name, pseudonym. Two vantage points: this process (every log record at DEBUG, a capturing Sentry
+name, pseudonym; then feedback, reflection, debrief note, follow-up answer, triage reason, circle name and
+message, training course. Two vantage points: this process (every log record at DEBUG, a capturing Sentry
 transport, failures forced in the middle of the requests that carry the canary), and a real daphne with
 `--access-log`, whose access log and own output are read afterwards.
 
@@ -162,14 +163,94 @@ def test_no_canary_reaches_a_log_record_or_sentry(
             assert value.encode() not in envelope, field
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: django.request logs every 500 with its traceback, and PostgreSQL's error DETAIL quotes the "
-        "offending value (psycopg puts it in str(exc)); a pseudonym race in the admin writes the "
-        "pseudonym to the log. Sentry is safe (values scrubbed); the log formatter is not"
-    ),
-)
+CARE_FIELDS = ("feedback", "reflection", "debrief", "followup", "triage", "circle", "circle_body", "course")
+
+
+def test_no_canary_from_after_care_triage_circles_or_training_reaches_a_log_record_or_sentry(
+    cast: Cast,
+    caplog: pytest.LogCaptureFixture,
+    service_log: io.StringIO,
+    sentry_capture: CapturingTransport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The other free-text fields: after-care texts, a triage reason, circle names and messages, a course.
+
+    Written through their pages where there is one, with a failure forced mid-request.
+    """
+    from chat import circles as circle_chat
+    from helpdesk import care
+    from helpdesk.models import DebriefRequest, FollowUp
+    from helpdesk.services import CaseFacts, consultation_create
+    from peer import circles
+    from peer import services as peer_services
+
+    caplog.set_level(logging.DEBUG)
+    canary = {field: kanaria(field) for field in CARE_FIELDS}
+    peer, supervisor = cast.users["peer"], cast.users["supervisor"]
+    worker, responder, lead = (verify(Client(), cast.users[r]) for r in ("owner", "peer", "supervisor"))
+    claimed(cast)
+    c = cast.consultation.pk
+
+    # given every field planted: the triage reason by a supervisor's page (on an urgent-lane case)
+    said = "本人が「もう消えたい」と話している。"
+    urgent = consultation_create(
+        actor=cast.users["owner"], facts=CaseFacts(category="burnout", question="関わり方", summary=said)
+    )
+    correction = {"level": "high", "reason": canary["triage"]}
+    corrected = lead.post(f"/consultations/{urgent.pk}/triage/", correction)
+    assert corrected.status_code == 302
+    # after care once resolved, a circle, a training course
+    workflow_done = responder.post(f"/consultations/{c}/status/", {"status": "resolved", "reason": ""})
+    assert workflow_done.status_code == 302
+    assert (
+        worker.post(f"/care/{c}/feedback/", {"helpfulness": "4", "comment": canary["feedback"]}).status_code
+        == 302
+    )
+    FollowUp.objects.create(consultation=cast.consultation, outcome="better", answer=canary["followup"])
+    DebriefRequest.objects.create(consultation=cast.consultation, requested_by=peer, note=canary["debrief"])
+    circle = circles.circle_create(actor=supervisor, name=canary["circle"], moderator=supervisor)
+    circles.circle_member_add(actor=supervisor, circle_id=circle.pk, user=peer)
+    circle_chat.circle_message_send(
+        actor=peer, circle_id=circle.pk, client_id=uuid.uuid4(), body=canary["circle_body"]
+    )
+    peer_services.training_record(
+        actor=supervisor,
+        responder=peer,
+        level="intermediate",
+        completed_on=cast.consultation.created_at.date(),
+        course=canary["course"],
+    )
+    for client, page in (
+        (lead, "/care/debriefs/"),
+        (lead, f"/chat/circles/{circle.pk}/"),
+        (responder, f"/chat/circles/{circle.pk}/"),
+        (lead, f"/peer/training/{peer.pk}/"),
+        (worker, f"/consultations/{c}/"),
+    ):
+        assert client.get(page).status_code == 200, page
+
+    # and when the database fails in the middle of the request that carries the reflection
+    def database_down(**kwargs: Any) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(care, "reflection_write", database_down)
+    failing = Client(raise_request_exception=False)
+    failing.cookies = responder.cookies
+    crashed = failing.post(f"/care/{c}/reflection/", {"body": canary["reflection"]})
+    assert crashed.status_code == 500
+    sentry_sdk.flush()
+
+    # then none of them is in the service's log, a record's message or arguments, or a Sentry payload
+    assert any(b"OperationalError" in e for e in sentry_capture.envelopes)
+    written = service_log.getvalue()
+    assert "OperationalError" in written
+    logged = written + messages_of(caplog.records)
+    for field, value in canary.items():
+        assert value not in logged, field
+        for envelope in sentry_capture.envelopes:
+            assert value.encode() not in envelope, field
+
+
 def test_a_database_error_quoting_a_value_does_not_write_it_to_the_log(
     cast: Cast, caplog: pytest.LogCaptureFixture, service_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -364,14 +445,6 @@ def deployed_daphne_args(port: int) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: daphne, run as the Dockerfile runs it (default verbosity), writes its own access log to "
-        "stdout with the full URI including the query string; the admin's user search (?q=<name>) puts "
-        "the searched display name there, although deploy/nginx.conf deliberately logs $uri without $args"
-    ),
-)
 def test_searching_a_name_in_the_admin_keeps_it_out_of_the_access_log(
     cast: Cast, private_redis: RedisServer, tmp_path: Path
 ) -> None:

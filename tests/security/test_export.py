@@ -244,3 +244,78 @@ def test_deleting_twice_changes_nothing_more(cast: Cast, make_user: Callable[...
     second = account_erase(actor=cast.users["admin"], user=cast.users["owner"])
     assert second.messages == 0
     assert User.objects.get(pk=cast.users["owner"].pk).username == f"deleted-{cast.users['owner'].pk}"
+
+
+def peer_data(cast: Cast) -> dict[str, Any]:
+    """The peer's profile, a weekly shift, languages, a course an admin recorded and two self-checks."""
+    from datetime import date, time
+
+    from peer import services as peer_services
+
+    peer = cast.users["peer"]
+    course = tag("傾聴の基礎研修")
+    peer_services.shifts_set(actor=peer, shifts=[peer_services.Shift(weekday=0, start=time(9), end=time(17))])
+    peer_services.languages_set(actor=peer, languages=["ja", "en"])
+    peer_services.training_record(
+        actor=cast.users["admin"],
+        responder=peer,
+        level="intermediate",
+        completed_on=date(2025, 4, 1),
+        course=course,
+    )
+    answers = {f"p{n}": 75 for n in range(1, 7)} | {f"w{n}": 50 for n in range(1, 8)}
+    for _ in range(2):
+        peer_services.selfcheck_submit(actor=peer, answers=answers)
+    peer_services.selfcheck_submit(actor=cast.users["peer2"], answers=answers)
+    return {"course": course, "answers": answers}
+
+
+def test_the_download_holds_the_persons_peer_support_data(cast: Cast) -> None:
+    # given a peer with a profile, a shift, a training record and self-checks, and a worker in a circle
+    conversation(cast)  # first: the shift below may end the peer's duty
+    given = peer_data(cast)
+    # when each downloads their data
+    peer = export_for(cast.users["peer"])["peer"]
+    owner = export_for(cast.users["owner"])["peer"]
+    # then the peer's holds their own profile, shift, course and self-checks
+    assert peer["responder_profile"]["languages"] == ["en", "ja"]
+    assert peer["responder_profile"]["training_level"] == "intermediate"
+    assert peer["shifts"] == [{"weekday": 0, "start": "09:00:00", "end": "17:00:00"}]
+    assert [(r["level"], r["course"], r["completed_on"]) for r in peer["training_records"]] == [
+        ("intermediate", given["course"], "2025-04-01")
+    ]
+    assert [c["answers"] for c in peer["self_checks"]] == [given["answers"]] * 2  # not peer2's
+    assert all(c["personal_score"] == 75.0 and c["work_score"] == 50.0 for c in peer["self_checks"])
+    assert cast.users["admin"].display_name not in json.dumps(peer, ensure_ascii=False)  # who recorded it
+    # and the worker's holds the circle they belong to and no profile
+    assert owner["responder_profile"] is None and owner["self_checks"] == []
+    assert [(c["name"], c["moderator"]) for c in owner["circles"]] == [("夜勤明けの会", False)]
+
+
+def test_deleting_an_account_deletes_its_self_checks_shifts_and_profile_and_keeps_training_anonymous(
+    cast: Cast,
+) -> None:
+    from peer.models import ResponderProfile, SelfCheck, ShiftSlot, TrainingRecord
+
+    # given a peer with peer-support data, and another peer's self-check
+    given = peer_data(cast)
+    peer = cast.users["peer"]
+    # when an administrator deletes the peer's account
+    report = account_erase(actor=cast.users["admin"], user=peer)
+    # then their self-checks, shifts and profile are gone; the other peer's self-check stays
+    assert (report.self_checks, report.shifts) == (2, 1)
+    assert not SelfCheck.objects.filter(user=peer).exists()
+    assert SelfCheck.objects.filter(user=cast.users["peer2"]).count() == 1
+    assert not ShiftSlot.objects.filter(profile__user=peer).exists()
+    assert not ResponderProfile.objects.filter(user=peer).exists()
+    # and the training record stays, under the anonymous account
+    record = TrainingRecord.objects.get(user=peer)
+    assert (record.level, record.course, record.user.username) == (
+        "intermediate",
+        given["course"],
+        f"deleted-{peer.pk}",
+    )
+    left = export_for(peer)["peer"]
+    assert (left["responder_profile"], left["shifts"], left["self_checks"]) == (None, [], [])
+    # and a second deletion finds nothing more
+    assert (account_erase(actor=cast.users["admin"], user=peer).self_checks) == 0

@@ -85,6 +85,7 @@ unread             200       200      200  200   200    200        200   200    
 check              200       200      200  200   200    200        200   200          200       302
 circles            200       200      200  200   200    200        200   200          200       302
 circle             200       404      404  404   404    404        200   404          404       302
+my_data            200       200      200  200   200    200        200   200          200       302
 """
 
 
@@ -133,6 +134,7 @@ PAGES = [
     Page("chat:check", "post", "/chat/check/", {"text": "母の携帯は090-4417-2286です"}, received),
     Page("chat:circles", "get", "/chat/circles/", None, circle),
     Page("chat:circle", "get", "/chat/circles/{k}/", None, circle),
+    Page("chat:my_data", "get", "/chat/my-data/", None, received),
 ]
 
 

@@ -1,28 +1,49 @@
 """Retention: texts of consultations closed longer than the period are purged, aggregates stay, audited.
 
-chat.retention.purge_expired (chat bodies) with helpdesk.retention (consultation texts), clock moved
-with time_machine.
+chat.retention.purge_expired (chat bodies) with helpdesk.retention (consultation texts), old peer-circle
+messages, the background worker that runs them (accounts.jobs), RETENTION_DAYS from the environment;
+clock moved with time_machine.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import connection, transaction
 
+from accounts.housekeeping import run_housekeeping
+from accounts.jobs import Job, jobs_from_settings, jobs_run_due
 from accounts.models import AuditEvent, Role, User
+from chat import circles as circle_chat
 from chat import services as chat
-from chat.models import Message, MessageKind
-from chat.retention import AUDIT_ACTION, purge_expired
-from helpdesk import retention, workflow
+from chat.models import CircleMessage, Message, MessageKind
+from chat.retention import (
+    AUDIT_ACTION,
+    CIRCLE_AUDIT_ACTION,
+    circle_messages_purge_expired,
+    purge_expired,
+    run_retention,
+)
+from config import env
+from helpdesk import defaults, retention, workflow
 from helpdesk.models import (
     Consultation,
     ConsultationEvent,
@@ -32,13 +53,17 @@ from helpdesk.models import (
     PrivateNote,
     Queue,
     Reflection,
+    RoutingRule,
     Transfer,
 )
 from helpdesk.services import CaseFacts, consultation_create
-from peer.models import ResponderProfile
+from peer import circles
+from peer.models import Circle, ResponderProfile
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2027, 4, 1, 10, 0, tzinfo=TOKYO)
+ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
 # question, summary, triage reason, two messages, a whisper, a note, a transfer reason, four event
@@ -237,3 +262,332 @@ def test_a_conversation_that_went_on_after_resolution_waits(people: dict[str, Us
         report = purge_expired()
     # then it waits for the conversation's own year
     assert report.consultations == [] and len(texts_of(pk)) == FIELDS_WITH_TEXT + 1
+
+
+# --- The background worker runs the purge -----------------------------------------------------
+
+# What a failing job's exception says: exception messages can quote data, so it must reach no log.
+LEAK = f"例外の本文{uuid.uuid4().hex[:12]}"
+
+
+def run_exploding() -> dict[str, int]:
+    """A job of the worker that always fails (settings.BACKGROUND_JOBS points here in one test)."""
+    raise RuntimeError(f"could not store {LEAK!r}")
+
+
+@pytest.fixture
+def keep_signal_handlers() -> Iterator[None]:
+    """The worker installs SIGTERM/SIGINT handlers; give pytest its own back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_the_background_worker_purges_an_expired_consultation_and_audits_it(
+    people: dict[str, User], keep_signal_handlers: None
+) -> None:
+    # given a consultation resolved 400 days ago and one resolved 300 days ago
+    expired = consultation_lived(
+        people, filed=NOW - timedelta(days=410), resolved=NOW - timedelta(days=400), text=canary()
+    )
+    kept = consultation_lived(
+        people, filed=NOW - timedelta(days=310), resolved=NOW - timedelta(days=300), text=canary()
+    )
+    stdout = io.StringIO()
+
+    # when the worker runs one round today, as deployed (default settings.BACKGROUND_JOBS)
+    with time_machine.travel(NOW, tick=False):
+        call_command("background_worker", "--once", stdout=stdout)
+
+    # then the old one lost its texts, the other kept them, and the purge is audited without an actor
+    assert texts_of(expired) == [] and len(texts_of(kept)) == FIELDS_WITH_TEXT
+    (row,) = AuditEvent.objects.filter(action=AUDIT_ACTION)
+    assert (row.actor_id, row.object_type, row.object_id) == (None, "helpdesk.consultation", str(expired))
+    # and the worker printed one line of counts per job
+    assert stdout.getvalue().splitlines() == [
+        "housekeeping: expired_sessions=0, stale_login_attempts=0",
+        "retention: purged_consultations=1, purged_messages=3, purged_circles=0, purged_circle_messages=0",
+    ]
+
+
+def test_a_failing_job_is_logged_by_type_only_and_the_others_still_run(
+    people: dict[str, User], keep_signal_handlers: None, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a job that fails first, with a message quoting data, then the two real jobs
+    expired = consultation_lived(
+        people, filed=NOW - timedelta(days=410), resolved=NOW - timedelta(days=400), text=canary()
+    )
+    settings.BACKGROUND_JOBS = [(f"{__name__}.run_exploding", 0), *settings.BACKGROUND_JOBS]
+    stdout = io.StringIO()
+
+    # when the worker runs one round
+    with time_machine.travel(NOW, tick=False), caplog.at_level(logging.DEBUG):
+        call_command("background_worker", "--once", stdout=stdout)
+
+    # then the other jobs ran and did their work
+    assert texts_of(expired) == []
+    assert [line.split(":")[0] for line in stdout.getvalue().splitlines()] == ["housekeeping", "retention"]
+    # and the failure is logged once, naming the job and the exception type, never its message
+    failures = [r for r in caplog.records if r.name == "accounts.jobs"]
+    assert [(r.levelno, r.getMessage()) for r in failures] == [
+        (logging.ERROR, "background job exploding failed: RuntimeError")
+    ]
+    assert all(r.exc_info is None and r.exc_text is None for r in failures)
+    assert LEAK not in caplog.text and LEAK not in stdout.getvalue()
+    assert not any(LEAK in r.getMessage() or LEAK in repr(r.args) for r in caplog.records)
+
+
+def test_retention_runs_hourly_housekeeping_every_round_and_a_failed_job_next_round() -> None:
+    # given the deployed schedule
+    assert [(job.name, job.every, job.run) for job in jobs_from_settings()] == [
+        ("housekeeping", 0, run_housekeeping),
+        ("retention", 3600, run_retention),
+    ]
+    # and three jobs on a clock the test moves: every round, hourly, hourly but failing the first time
+    calls: list[str] = []
+    clock = [0.0]
+
+    def job(name: str, fail_first: bool = False) -> Callable[[], dict[str, int]]:
+        def run() -> dict[str, int]:
+            calls.append(name)
+            if fail_first and calls.count(name) == 1:
+                raise ConnectionError("database away")
+            return {"done": 1}
+
+        return run
+
+    jobs = [
+        Job(path="x.run_often", every=0, run=job("often")),
+        Job(path="x.run_hourly", every=3600, run=job("hourly")),
+        Job(path="x.run_flaky", every=3600, run=job("flaky", fail_first=True)),
+    ]
+    # when rounds pass a minute apart, and then an hour later
+    rounds = {}
+    for at in (0, 60, 120, 3600, 3660):
+        clock[0] = at
+        results = jobs_run_due(jobs, clock=lambda: clock[0])
+        rounds[at] = [(r.name, r.counts is not None) for r in results]
+    # then the hourly job runs on the hour, the other every round, and the failed one tries again at once
+    assert rounds == {
+        0: [("often", True), ("hourly", True), ("flaky", False)],
+        60: [("often", True), ("flaky", True)],
+        120: [("often", True)],
+        3600: [("often", True), ("hourly", True)],
+        3660: [("often", True), ("flaky", True)],
+    }
+
+
+# --- The period from the environment -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "days"), [(None, 365), ("", 365), ("30", 30), (" 730 ", 730), ("1", 1)])
+def test_retention_days_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, raw: str | None, days: int
+) -> None:
+    if raw is None:
+        monkeypatch.delenv("RETENTION_DAYS", raising=False)
+    else:
+        monkeypatch.setenv("RETENTION_DAYS", raw)
+    assert env.get_int("RETENTION_DAYS", 365, minimum=1) == days
+    assert "RETENTION_DAYS" in env.ENV_VARS
+    assert django_settings.RETENTION_DAYS == 365  # what the suite runs with
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "1.5", "一年", "365d", "true"])
+def test_a_nonsensical_period_in_the_environment_is_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("RETENTION_DAYS", raw)
+    refusal = r"^RETENTION_DAYS must be a whole number, at least 1, got "
+    with pytest.raises(ImproperlyConfigured, match=refusal) as e:
+        env.get_int("RETENTION_DAYS", 365, minimum=1)
+    assert e.value.__cause__ is None and e.value.__context__ is None  # no int() traceback underneath
+
+
+def test_the_settings_read_retention_days_and_refuse_nonsense_at_startup() -> None:
+    def start(raw: str) -> subprocess.CompletedProcess[str]:
+        code = "import django; django.setup(); from django.conf import settings as s; print(s.RETENTION_DAYS)"
+        environment = os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings", "RETENTION_DAYS": raw}
+        command = [sys.executable, "-c", code]
+        return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+
+    good = start("30")
+    assert (good.returncode, good.stdout.strip()) == (0, "30"), good.stderr[-2000:]
+    bad = start("一年")
+    assert bad.returncode != 0 and bad.stdout == ""
+    refusal = "RETENTION_DAYS must be a whole number, at least 1, got '一年'"
+    assert bad.stderr.strip().splitlines()[-1] == f"config.env.ImproperEnvironment: {refusal}"
+    assert "ValueError" not in bad.stderr and "invalid literal" not in bad.stderr
+
+
+# --- Peer circles ------------------------------------------------------------------------------
+
+
+def circle_with_members(make_user: Callable[..., User], name: str) -> tuple[Circle, list[User]]:
+    moderator = make_user(Role.PEER, display_name="試験 モデレーター")
+    ResponderProfile.objects.create(user=moderator, training_level="leader")
+    circle = circles.circle_create(actor=make_user(Role.SUPERVISOR), name=name, moderator=moderator)
+    member = make_user(Role.WORKER)
+    circles.circle_member_add(actor=moderator, circle_id=circle.pk, user=member)
+    return circle, [moderator, member]
+
+
+def circle_say(circle: Circle, author: User, *, at: datetime, body: str) -> CircleMessage:
+    with time_machine.travel(at, tick=False):
+        sent = circle_chat.circle_message_send(
+            actor=author, circle_id=circle.pk, client_id=uuid.uuid4(), body=body
+        )
+    assert isinstance(sent.message, CircleMessage)
+    return sent.message
+
+
+def circle_rows(circle: Circle) -> list[tuple[Any, ...]]:
+    return list(
+        CircleMessage.objects.filter(circle=circle)
+        .order_by("seq")
+        .values_list("seq", "author_id", "client_id", "created_at")
+    )
+
+
+def test_old_circle_messages_are_blanked_recent_ones_kept_audited_once_per_circle(
+    make_user: Callable[..., User],
+) -> None:
+    # given a circle with messages 400, 366, 200 and 10 days old, and a circle with only recent ones
+    circle, (moderator, member) = circle_with_members(make_user, "夜の語り場")
+    quiet, (quiet_moderator, _) = circle_with_members(make_user, "朝の語り場")
+    texts = {age: canary() for age in (400, 366, 200, 10)}
+    for age, text in texts.items():
+        circle_say(circle, member if age % 2 else moderator, at=NOW - timedelta(days=age), body=text)
+    circle_say(quiet, quiet_moderator, at=NOW - timedelta(days=3), body=canary())
+    rows_before = circle_rows(circle)
+    audit_before = AuditEvent.objects.count()
+
+    # when the purge runs today with the default period (one year)
+    with time_machine.travel(NOW, tick=False):
+        report = circle_messages_purge_expired()
+
+    # then the two messages older than a year are blank, the others untouched, rows and seqs kept
+    bodies = CircleMessage.objects.filter(circle=circle).order_by("seq").values_list("body", flat=True)
+    assert report.circles == [circle.pk] and report.messages == 2
+    assert list(bodies) == ["", "", texts[200], texts[10]]
+    assert circle_rows(circle) == rows_before
+    assert CircleMessage.objects.filter(circle=quiet).exclude(body="").count() == 1
+    # and one audit row for the circle, without actor or text
+    (row,) = AuditEvent.objects.filter(action=CIRCLE_AUDIT_ACTION)
+    assert (row.actor_id, row.object_type, row.object_id) == (None, "peer.circle", str(circle.pk))
+    assert AuditEvent.objects.count() == audit_before + 1
+    dump = io.StringIO()
+    call_command("dumpdata", stdout=dump)
+    assert texts[400] not in dump.getvalue() and texts[366] not in dump.getvalue()
+
+    # when it runs again the same day: nothing changes and nothing more is audited
+    with time_machine.travel(NOW, tick=False):
+        again = circle_messages_purge_expired()
+    assert (again.circles, again.messages) == ([], 0)
+    assert AuditEvent.objects.filter(action=CIRCLE_AUDIT_ACTION).count() == 1
+    # and when the 200-day-old message turns one year old, it goes too, with a second audit row
+    with time_machine.travel(NOW + timedelta(days=166), tick=False):
+        later = run_retention()
+    assert (later["purged_circles"], later["purged_circle_messages"]) == (1, 1)
+    assert texts[200] not in CircleMessage.objects.values_list("body", flat=True)
+    assert AuditEvent.objects.filter(action=CIRCLE_AUDIT_ACTION, object_id=str(circle.pk)).count() == 2
+
+
+# --- Several worker replicas ------------------------------------------------------------------
+
+
+def waiting_on_locks() -> int:
+    """Other sessions of this database blocked on a lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction sees its first snapshot
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        (count,) = cursor.fetchone() or (0,)
+    return int(count)
+
+
+def race(purge: Callable[[], T], *, hold: Callable[[], object]) -> list[T]:
+    """Two purges at once: both start while `hold` keeps a row locked, and go on together once it is freed.
+
+    Both have chosen their candidates when they block, so each sees every expired row as its own.
+    """
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def replica() -> None:
+        try:
+            results.append(purge())
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=replica) for _ in range(2)]
+    with transaction.atomic():
+        hold()
+        for thread in threads:
+            thread.start()
+        for _ in range(400):
+            if waiting_on_locks() >= 2:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the two purges never both waited for the held row")
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, [type(error).__name__ for error in errors]
+    assert len(results) == 2
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_purges_purge_and_audit_each_consultation_and_circle_once(
+    make_user: Callable[..., User],
+) -> None:
+    # given (after a transactional test's flush) the default queues, five expired consultations, and
+    # three circles with old messages
+    assert connection.vendor == "postgresql"
+    if not Queue.objects.exists():
+        defaults.install(Queue, RoutingRule)
+    peer = make_user(Role.PEER, display_name="試験 ピア")
+    ResponderProfile.objects.create(user=peer, on_duty=True, capacity=20)
+    expert = make_user(Role.EXPERT)
+    ResponderProfile.objects.create(user=expert, on_duty=True, capacity=20)
+    people = {"worker": make_user(Role.WORKER), "peer": peer, "expert": expert}
+    expired = [
+        consultation_lived(
+            people, filed=NOW - timedelta(days=410), resolved=NOW - timedelta(days=400), text=canary()
+        )
+        for _ in range(5)
+    ]
+    rooms = [circle_with_members(make_user, f"語り場{n}") for n in range(3)]
+    for circle, (moderator, member) in rooms:
+        for author in (moderator, member):
+            circle_say(circle, author, at=NOW - timedelta(days=400), body=canary())
+
+    # when two worker replicas purge at the same moment, both having seen every expired consultation
+    reports = race(
+        lambda: purge_expired(now=NOW),
+        hold=lambda: Consultation.objects.select_for_update().get(pk=expired[0]),
+    )
+    # then each consultation was purged and audited by exactly one of them
+    assert sorted(reports[0].consultations + reports[1].consultations) == expired
+    assert reports[0].messages + reports[1].messages == 3 * len(expired)
+    audited = AuditEvent.objects.filter(action=AUDIT_ACTION).values_list("object_id", flat=True)
+    assert sorted(audited, key=int) == [str(pk) for pk in expired]
+    assert all(texts_of(pk) == [] for pk in expired)
+
+    # and the same for circles
+    circle_reports = race(
+        lambda: circle_messages_purge_expired(now=NOW),
+        hold=lambda: Circle.objects.select_for_update().get(pk=rooms[0][0].pk),
+    )
+    assert sorted(circle_reports[0].circles + circle_reports[1].circles) == [c.pk for c, _ in rooms]
+    assert circle_reports[0].messages + circle_reports[1].messages == 2 * len(rooms)
+    audited = AuditEvent.objects.filter(action=CIRCLE_AUDIT_ACTION).values_list("object_id", flat=True)
+    assert sorted(audited, key=int) == [str(c.pk) for c, _ in rooms]
+    assert not CircleMessage.objects.exclude(body="").exists()

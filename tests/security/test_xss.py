@@ -264,14 +264,6 @@ def plant_through_the_services(cast: Cast, text: str) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: bidi overrides (U+202A-202E, U+2066-2069) and zero-width characters are stripped from chat "
-        "bodies only (chat.render.clean_text); display names, pseudonyms, questions, summaries, notes and "
-        "reasons keep them and render them raw, so a name or text can reorder the surrounding line"
-    ),
-)
 @pytest.mark.parametrize("page", ["detail-responder", "detail-worker", "queue-expert", "home-worker"])
 def test_bidi_and_zero_width_characters_never_reach_a_page(cast: Cast, page: str) -> None:
     # given every field written, through the real services, with text that uses a right-to-left

@@ -6,16 +6,20 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
-from accounts.housekeeping import run_housekeeping
+from accounts.jobs import jobs_from_settings, jobs_run_due
 
 
 class Command(BaseCommand):
-    help = "Run periodic background jobs until stopped (SIGTERM/SIGINT)."
+    help = (
+        "Run the periodic jobs of settings.BACKGROUND_JOBS (housekeeping, retention purge) until stopped "
+        "(SIGTERM/SIGINT); safe with several replicas."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--interval", type=float, default=60.0, help="seconds between rounds")
-        parser.add_argument("--once", action="store_true", help="run one round and exit")
+        parser.add_argument("--once", action="store_true", help="run every job once and exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
         stopping = False
@@ -26,11 +30,16 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        jobs = jobs_from_settings()
         while not stopping:
-            summary = run_housekeeping()
-            self.stdout.write("housekeeping: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+            for result in jobs_run_due(jobs):
+                if result.counts is not None:
+                    counts = ", ".join(f"{k}={v}" for k, v in result.counts.items())
+                    self.stdout.write(f"{result.name}: {counts}")
             if options["once"]:
                 return
+            # Between rounds: give the connection back while sleeping; a broken one is replaced next round.
+            close_old_connections()
             deadline = time.monotonic() + options["interval"]
             while not stopping and time.monotonic() < deadline:
                 time.sleep(0.5)
