@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connections
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -46,10 +47,18 @@ def jobs_from_settings() -> list[Job]:
     ]
 
 
+def _drop_broken_connections() -> None:
+    """close_old_connections, except inside a transaction (which is not ours to end, e.g. a test's)."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
 def jobs_run_due(jobs: list[Job], *, clock: Callable[[], float] = time.monotonic) -> list[JobResult]:
     """Run every job that is due, each on its own: one failing job never keeps the others from running.
 
-    A failed job is logged by exception type only (messages can quote data) and tried again next round.
+    A failed job is logged with its exception type and frames, never the message (which can quote
+    data), and tried again next round.
     """
     results = []
     for job in jobs:
@@ -58,9 +67,11 @@ def jobs_run_due(jobs: list[Job], *, clock: Callable[[], float] = time.monotonic
             continue
         try:
             counts = job.run()
-        except Exception as error:  # noqa: BLE001 - keep the other jobs and the worker running
-            logger.error("background job %s failed: %s", job.name, type(error).__name__)
+        except Exception as error:
+            # Types and frames only: the log formatter never writes exception messages (config.logformat).
+            logger.error("background job %s failed: %s", job.name, type(error).__name__, exc_info=True)
             results.append(JobResult(name=job.name, counts=None))
+            _drop_broken_connections()  # a broken connection is not handed to the next job
             continue
         job.due_at = started + job.every
         results.append(JobResult(name=job.name, counts=counts))

@@ -101,7 +101,8 @@ class RefuseNulMiddleware:
     PostgreSQL text can neither store nor compare U+0000, so such a value reaching a query is a
     DataError (a 500: found with a NUL in a queue slug and an admin list filter). Django's form fields
     refuse it already; this covers the views and the admin that read parameters directly. (JSON bodies
-    are checked by the API's schemas; chat frames by accounts.text.clean_text.)
+    are checked by the API's schemas; chat frames by accounts.text.clean_text; a session cookie with a
+    NUL is no session at all, accounts.sessions.)
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -113,7 +114,13 @@ class RefuseNulMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        form = request.method == "POST" and request.content_type in _FORM_TYPES
+        # A csrf_exempt view (the JSON API) reads its own body: touching request.POST here would
+        # consume a multipart stream it then cannot read. Its schemas refuse NUL themselves.
+        form = (
+            request.method == "POST"
+            and request.content_type in _FORM_TYPES
+            and not getattr(view_func, "csrf_exempt", False)
+        )
         if "\x00" in request.path or _has_nul(request.GET) or (form and _has_nul(request.POST)):
             raise NulCharacter
         return None

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import AuditAction, Organisation, Role, User
+from accounts.text import clean_line
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,11 @@ def account_apply(*, actor: User | None, spec: AccountSpec, password: str | None
     wanted = {
         "role": spec.role,
         "organisation": organisation,
-        "display_name": spec.display_name,
+        "display_name": clean_line(spec.display_name),  # as User.clean stores it: re-applying is a no-op
         "email": spec.email,
         "professions": sorted(spec.professions),
         "specialties": sorted(spec.specialties),
-        "pseudonym": spec.pseudonym,
+        "pseudonym": clean_line(spec.pseudonym),
     }
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=spec.username).first()

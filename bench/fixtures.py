@@ -14,7 +14,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.hashers import make_password
-from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -22,6 +21,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, OrganisationType, Role, User
+from accounts.sessions import SessionStore
 from bench.data import Fixtures, Member, Room
 from helpdesk import workflow
 from helpdesk.choices import Category, Priority, Status

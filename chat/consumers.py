@@ -15,6 +15,7 @@ from typing import Any
 
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import DatabaseError, InterfaceError
 
 from accounts.audit import audit_record
 from accounts.models import User
@@ -46,6 +47,10 @@ def database_sync_to_async(func: Callable[..., Any]) -> Any:
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_SESSION_ENDED = 4401
+# A database that is down or unreachable (InterfaceError is not a DatabaseError in Django).
+DATABASE_DOWN = (DatabaseError, InterfaceError)
+# The database was unreachable at connect: try again later (autobahn allows only 1000 and 3000-4999).
+CLOSE_TRY_AGAIN = 4503
 SESSION_RECHECK_SECONDS = 30
 MAX_FRAME_CHARS = BODY_MAX_LENGTH * 2 + 500
 
@@ -83,10 +88,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.consultation_id = int(self.scope["url_route"]["kwargs"][self.url_kwarg])
-        self.user = await database_sync_to_async(verified_user)(self.scope.get("session"))
-        self.role = None
-        if self.user is not None:
-            self.role = await database_sync_to_async(self.lookup_role)()
+        self.user, self.role = None, None
+        try:
+            self.user = await database_sync_to_async(verified_user)(self.scope.get("session"))
+            if self.user is not None:
+                self.role = await database_sync_to_async(self.lookup_role)()
+        except DATABASE_DOWN as error:  # the database is down: "try again later", the client reconnects
+            logger.error("chat connect failed: %s", type(error).__name__)
+            self.user, self.role = None, None
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         if self.user is None or self.role is None:
             await self.accept()
             await database_sync_to_async(audit_record)(
@@ -129,8 +141,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if len(text_data) > MAX_FRAME_CHARS:
             await self._error("too_long", "フレームが大きすぎます。")
             return
-        if not await self._session_still_valid():
-            return
+        try:
+            if not await self._session_still_valid():
+                return
+        except DATABASE_DOWN as error:  # cannot check now: the next frame tries again
+            self.session_checked = 0.0
+            logger.warning("chat session re-check failed: %s", type(error).__name__)
         try:
             frame = json.loads(text_data)
         except (ValueError, RecursionError):  # RecursionError: brackets nested thousands deep
@@ -159,8 +175,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         elif not self.other_bucket.take():
             await self._error("rate_limited", "操作が多すぎます。少し待ってください。")
             return
-        await database_sync_to_async(activity_seen)(self.user)
-        await handler(frame)
+        try:
+            await database_sync_to_async(activity_seen)(self.user)
+        except DATABASE_DOWN as error:  # best effort: typing and presence need no database
+            logger.warning("chat activity update failed: %s", type(error).__name__)
+        try:
+            await handler(frame)
+        except DATABASE_DOWN as error:  # e.g. resume or read while the database is down: the socket stays
+            logger.error("chat %s failed: %s", frame["type"], type(error).__name__)
+            await self._error("unavailable", "一時的に処理できません。少し待ってからもう一度お試しください。")
 
     async def _on_send(self, frame: dict[str, Any], whisper: bool = False) -> None:
         client_id, body = frame.get("client_id"), frame.get("body")
@@ -228,8 +251,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if frame["seq"] == last + 1:
             await self._send_json(frame)
             self._advance(frame["seq"], whispers)
-        else:
+            return
+        try:
             await self._deliver_from(last, whispers=whispers)  # a doorbell was lost: repair from the database
+        except DATABASE_DOWN as error:  # nothing advanced: the next doorbell or resume repairs it
+            logger.warning("chat repair failed: %s", type(error).__name__)
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event.get("sender") != self.channel_name:
@@ -266,7 +292,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 {k: payload[k] for k in ("type", "consultation", "status", "change") if k in payload}
             )
             assert self.user is not None
-            role = await database_sync_to_async(self.lookup_role)()
+            try:
+                role = await database_sync_to_async(self.lookup_role)()
+            except DATABASE_DOWN as error:  # every read re-checks access in the services anyway
+                logger.warning("chat access re-check failed: %s", type(error).__name__)
+                return
             if role is None:
                 await self.close(code=CLOSE_FORBIDDEN)
 

@@ -37,6 +37,7 @@ ERASURE_PURGE = "erasure_purge"
 ERASURE_DELETES: tuple[Promise, ...] = (
     _("The texts of every consultation the person filed, and every message in those consultations."),
     _("What they wrote in peer circles."),
+    _("Their reflections and debrief requests as a responder, also on other workers' consultations."),
     _("Their self-checks, weekly shifts and responder profile."),
     _(
         "Username (becomes deleted-<id>), display name, pseudonym, e-mail, professions and specialties; "
@@ -54,8 +55,9 @@ ERASURE_KEEPS: tuple[Promise, ...] = (
     ),
     _("The consultations the person filed, with codes and timestamps only."),
     _(
-        "Messages they wrote as a responder in other workers' consultations stay in those records "
-        "under the name deleted-<id> until the retention period ends."
+        "What they wrote as a responder in other workers' consultations (messages, private notes, "
+        "handover and status reasons) stays in those records under the name deleted-<id> until the "
+        "retention period ends."
     ),
     _("Training records (level, course, dates) and circle memberships, under the anonymous account."),
     _("Audit records of the erasure, without any text."),
@@ -133,6 +135,7 @@ def export_for(user: User) -> dict[str, Any]:
             }
             for message in CircleMessage.objects.filter(author=user).order_by("circle_id", "seq")
         ],
+        "after_care": retention.care_texts_of(user_id=user.pk),
         "peer": peer_export_for(user=user),
     }
 
@@ -148,6 +151,7 @@ class ErasureReport:
     consultations: list[int] = field(default_factory=list)
     messages: int = 0
     circle_messages: int = 0
+    care_texts: int = 0
     self_checks: int = 0
     shifts: int = 0
 
@@ -159,7 +163,8 @@ def account_erase(*, actor: User, user: User) -> ErasureReport:
     sequence numbers and times, events, audit rows, and the anonymised account (accounts.export).
     Messages the person wrote in consultations filed by others stay with those consultations (they
     are part of the other person's record) until the retention period ends, under "deleted-<id>".
-    What they wrote in peer circles (their own disclosures among supporters) is blanked; their
+    What they wrote in peer circles (their own disclosures among supporters) and their reflections and
+    debrief notes as a responder (their own wellbeing) are blanked; their
     self-checks, shifts and responder profile are deleted (peer.export.peer_data_erase).
     """
     account_export.account_delete_check(actor=actor, user=user)
@@ -174,6 +179,7 @@ def account_erase(*, actor: User, user: User) -> ErasureReport:
         report.circle_messages = (
             CircleMessage.objects.filter(author_id=user.pk).exclude(body="").update(body="")
         )
+        report.care_texts = retention.care_texts_written_by_purge(user_id=user.pk)
         peer = peer_data_erase(actor=actor, user=user)
         report.self_checks, report.shifts = peer.self_checks, peer.shifts
         account_export.account_delete(actor=actor, user=user)

@@ -11,6 +11,7 @@ still formatted as usual: our own log calls never carry free text (see docs/secu
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from types import TracebackType
 
@@ -54,8 +55,52 @@ def describe_exception(error: BaseException) -> str:
 class TracebackWithoutValues(logging.Formatter):
     """logging.Formatter with `describe_exception` for exc_info; stack_info is kept as is."""
 
+    def format(self, record: logging.LogRecord) -> str:
+        # logging caches the first handler's traceback text on the record (exc_text) and every later
+        # formatter reuses it: a default formatter that ran first would have written the messages.
+        cached, record.exc_text = record.exc_text, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
     def formatException(self, ei: ExcInfo | tuple[None, None, None]) -> str:
         _, error, _ = ei
         if error is None:
             return ""
         return describe_exception(error)
+
+
+def _type_name(value: object) -> object:
+    if isinstance(value, BaseException):
+        kind = type(value)
+        return f"{kind.__module__}.{kind.__qualname__}"
+    return value
+
+
+class ExceptionsAsTypes(logging.Filter):
+    """An exception passed as the message or an argument is logged as its type, not its text.
+
+    daphne logs "Exception inside application: %s" with the exception as argument, and other
+    libraries do the same; str(exception) can quote data.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _type_name(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_type_name(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _type_name(arg) for key, arg in record.args.items()}
+        return True
+
+
+_QUERY = re.compile(r"^(\S+ [^?\s]*)\?\S*")
+
+
+class WithoutQueryString(logging.Filter):
+    """runserver's request lines ("GET /admin/accounts/user/?q=<name> HTTP/1.1") without the query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args and isinstance(record.args[0], str):
+            record.args = (_QUERY.sub(r"\1", record.args[0]), *record.args[1:])
+        return True

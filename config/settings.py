@@ -159,6 +159,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
+SESSION_ENGINE = "accounts.sessions"  # database sessions; malformed keys are no session
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 7  # invitation links are valid for a week
@@ -262,7 +263,11 @@ BACKGROUND_JOBS: list[tuple[str, float]] = [
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "accounts.middleware.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "accounts.middleware.RequestIdLogFilter"},
+        "exceptions_as_types": {"()": "config.logformat.ExceptionsAsTypes"},
+        "without_query_string": {"()": "config.logformat.WithoutQueryString"},
+    },
     "formatters": {
         # Tracebacks name exception types and frames, never their messages (they can quote data).
         "plain": {
@@ -271,11 +276,25 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "exceptions_as_types"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.get_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django logs the template context and request on some errors; keep only our own lines.
+        # Django's own DEBUG console handler would format tracebacks with their messages: none here,
+        # everything goes through "console" above.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # runserver (make run) logs every request line: keep it, without the query string.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["without_query_string"],
+        },
         "django.request": {"level": "ERROR", "propagate": True},
         "axes": {"level": "WARNING", "propagate": True},
     },

@@ -93,8 +93,9 @@ class RiskOut(Schema):
 
 
 class PreviewOut(Schema):
-    """The detector's proposal: spans of the submitted text, the text with every span replaced."""
+    """The detector's proposal: spans of the (cleaned) submitted text, the text with every span replaced."""
 
+    text: str = Field(description="The submitted text without invisible characters; spans index into it.")
     spans: list[SpanOut]
     redacted: str
     risks: list[RiskOut]

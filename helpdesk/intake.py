@@ -39,7 +39,7 @@ class ManualMark:
     @classmethod
     def decode(cls, value: str) -> ManualMark | None:
         label, sep, phrase = value.partition(":")
-        phrase = phrase.strip()
+        phrase = clean_text(phrase).strip()  # as the text it is looked for in
         if not sep or label not in MANUAL_LABELS or not phrase or len(phrase) > 100:
             return None
         return cls(label=label, phrase=phrase)
@@ -64,6 +64,7 @@ class Review:
     """One text's preview: segments to show, the final text and what the worker vouched for."""
 
     segments: tuple[Segment, ...]
+    text: str  # the text as it will be stored before replacement (accounts.text): spans index into it
     final_text: str
     kept: tuple[str, ...]  # surfaces the worker marked as not personal
     replaced: int
@@ -120,6 +121,7 @@ def review(text: str, *, unmarked: set[str], marks: list[ManualMark]) -> Review:
         segments.append(Segment(text=text[cursor:]))
     return Review(
         segments=tuple(segments),
+        text=text,
         final_text=redaction.text,
         kept=tuple(sorted({text[s.start : s.end] for s in kept_spans})),
         replaced=len(redaction.replacements),

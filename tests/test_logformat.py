@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import subprocess
+import sys
 
-from config.logformat import TracebackWithoutValues
+from config.logformat import ExceptionsAsTypes, TracebackWithoutValues, WithoutQueryString
 
 SECRET = "カナリア-ログ-7f3a"  # fictional
 
@@ -50,3 +53,79 @@ def test_a_record_without_an_exception_is_formatted_as_usual() -> None:
     formatter = TracebackWithoutValues(fmt="%(name)s: %(message)s")
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "tick %s", ("done",), None)
     assert formatter.format(record) == "x: tick done"
+
+
+def test_a_traceback_cached_by_an_earlier_formatter_is_not_reused() -> None:
+    try:
+        raise ValueError(SECRET)
+    except ValueError:
+        record = logging.getLogger("x").makeRecord(
+            "x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
+    assert SECRET in logging.Formatter().format(record)  # a default handler ran first and cached it
+    written = TracebackWithoutValues().format(record)
+    assert SECRET not in written and "builtins.ValueError (message withheld)" in written
+
+
+def test_an_exception_given_as_an_argument_or_the_message_is_logged_as_its_type() -> None:
+    record = logging.LogRecord(
+        "daphne.server",
+        logging.ERROR,
+        __file__,
+        1,
+        "Exception inside application: %s",
+        (ValueError(SECRET),),
+        None,
+    )
+    assert ExceptionsAsTypes().filter(record)
+    assert record.getMessage() == "Exception inside application: builtins.ValueError"
+    bare = logging.LogRecord("x", logging.ERROR, __file__, 1, KeyError(SECRET), None, None)
+    ExceptionsAsTypes().filter(bare)
+    assert bare.getMessage() == "builtins.KeyError"
+
+
+def test_request_lines_lose_their_query_string() -> None:
+    line = "GET /admin/accounts/user/?q=%E5%B1%B1%E7%94%B0 HTTP/1.1"
+    record = logging.LogRecord(
+        "django.server", logging.INFO, __file__, 1, '"%s" %s %s', (line, "200", "512"), None
+    )
+    assert WithoutQueryString().filter(record)
+    assert record.getMessage() == '"GET /admin/accounts/user/ HTTP/1.1" 200 512'
+
+
+# In a fresh process with the service's settings and DEBUG on (as `make run`): Django's own handlers
+# are configured first there, then settings.LOGGING.
+LOG_SOME_FAILURES = f"""
+import logging, django
+django.setup()
+def fail():
+    raise ValueError("{SECRET}")
+try:
+    fail()
+except ValueError as error:
+    logging.getLogger("django.request").error("Internal Server Error: %s", "/x/", exc_info=True)
+    logging.getLogger("daphne.server").error("Exception inside application: %s", error, exc_info=error)
+logging.getLogger("django.server").info('"%s" %s %s', "GET /admin/?q={SECRET} HTTP/1.1", "200", "9")
+"""
+
+
+def test_with_debug_on_nothing_the_service_logs_carries_a_message_or_a_query() -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_ENV": "development",
+        "DEBUG": "1",
+    }
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", LOG_SOME_FAILURES],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    written = done.stdout + done.stderr
+    assert "Internal Server Error: /x/" in written and "Exception inside application" in written
+    assert "in fail" in written and '"GET /admin/ HTTP/1.1" 200 9' in written
+    assert SECRET not in written

@@ -365,3 +365,17 @@ def test_unreadable_file_is_a_command_error(tmp_path: Path, db: None) -> None:
 
     # then
     assert str(failure.value).startswith(f"cannot read {missing}")
+
+
+def test_reapplying_an_account_whose_names_needed_cleaning_changes_nothing(db: None) -> None:
+    from accounts.models import AuditEvent, Organisation, Role
+    from accounts.services import AccountSpec, account_apply
+
+    Organisation.objects.create(slug="clean-org", name="試験機関", org_type="npo", prefecture="13")
+    spec = AccountSpec(
+        "clean-user", Role.WORKER, "clean-org", display_name="山田  花子\u200b", pseudonym="あ\u200bおば"
+    )
+    account_apply(actor=None, spec=spec)
+    audited = AuditEvent.objects.count()
+    again = account_apply(actor=None, spec=spec)
+    assert again.changed_fields == [] and AuditEvent.objects.count() == audited

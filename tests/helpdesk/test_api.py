@@ -459,3 +459,14 @@ def test_the_schema_is_openapi_3_and_lists_every_path(
     }
     assert {"BearerToken", "VerifiedSession"} <= set(schema["components"]["securitySchemes"])
     assert Client().get(f"{API}/schema/").status_code == 401
+
+
+def test_preview_positions_index_the_cleaned_text_it_returns(worker: User) -> None:
+    # given a draft with invisible characters before and inside the phone number (pasted from a page)
+    draft = "\u200b\u200b" + DRAFT.replace(PHONE, PHONE[:3] + "\u00ad" + PHONE[3:])
+    # when it is previewed
+    preview = post(bearer(worker), "/consultations/preview/", {"text": draft}).json()
+    # then the answer carries the text without them, and the spans index into that text
+    assert preview["text"] == DRAFT
+    (phone,) = [span for span in preview["spans"] if span["label"] == "PHONE"]
+    assert preview["text"][phone["start"] : phone["end"]] == PHONE

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,3 +152,14 @@ def comparable(content: bytes, path: str = "") -> bytes:
     for pattern in _PER_REQUEST:
         text = pattern.sub("", text)
     return text.encode()
+
+
+@pytest.fixture
+def service_log() -> Iterator[io.StringIO]:
+    """What the service's configured log handler (settings.LOGGING "console") writes, tracebacks included."""
+    (handler,) = [h for h in logging.getLogger().handlers if h.name == "console"]
+    assert isinstance(handler, logging.StreamHandler)
+    written = io.StringIO()
+    previous = handler.setStream(written)
+    yield written
+    handler.setStream(previous)

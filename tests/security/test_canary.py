@@ -46,17 +46,6 @@ def kanaria(field: str) -> str:
 FIELDS = ("summary", "question", "body", "note", "reason", "status", "display", "pseudonym")
 
 
-@pytest.fixture
-def service_log() -> Iterator[io.StringIO]:
-    """What the service's configured log handler (settings.LOGGING "console") writes, tracebacks included."""
-    (handler,) = [h for h in logging.getLogger().handlers if h.name == "console"]
-    assert isinstance(handler, logging.StreamHandler)
-    written = io.StringIO()
-    previous = handler.setStream(written)
-    yield written
-    handler.setStream(previous)
-
-
 def messages_of(records: list[logging.LogRecord]) -> str:
     """Every record's message and arguments, as any other handler or formatter would receive them."""
     return "\n".join(f"{record.getMessage()} {record.args!r}" for record in records)

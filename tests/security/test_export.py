@@ -319,3 +319,49 @@ def test_deleting_an_account_deletes_its_self_checks_shifts_and_profile_and_keep
     assert (left["responder_profile"], left["shifts"], left["self_checks"]) == (None, [], [])
     # and a second deletion finds nothing more
     assert (account_erase(actor=cast.users["admin"], user=peer).self_checks) == 0
+
+
+def after_care(cast: Cast) -> dict[str, str]:
+    """The owner's consultation resolved, with feedback and a follow-up from the worker, a reflection
+    and a debrief request from the responder who handled it."""
+    from helpdesk.models import DebriefRequest, Feedback, FollowUp, Reflection
+
+    texts = {name: tag(name) for name in ("feedback", "follow_up", "reflection", "debrief", "note")}
+    claimed(cast)
+    c, peer = cast.consultation, cast.users["peer"]
+    workflow.note_add(actor=peer, consultation_id=c.pk, body=texts["note"])
+    workflow.status_set(actor=peer, consultation_id=c.pk, status="resolved")
+    Feedback.objects.create(consultation=c, helpfulness=4, comment=texts["feedback"])
+    FollowUp.objects.create(consultation=c, outcome="better", answer=texts["follow_up"])
+    Reflection.objects.create(consultation=c, author=peer, body=texts["reflection"])
+    DebriefRequest.objects.create(consultation=c, requested_by=peer, note=texts["debrief"])
+    return texts
+
+
+def test_the_download_holds_what_the_person_wrote_in_after_care_and_nothing_of_others(cast: Cast) -> None:
+    texts = after_care(cast)
+    worker = export_for(cast.users["owner"])["after_care"]
+    assert [(row["helpfulness"], row["comment"]) for row in worker["feedback"]] == [(4, texts["feedback"])]
+    assert [row["answer"] for row in worker["follow_ups"]] == [texts["follow_up"]]
+    assert worker["reflections"] == worker["debrief_requests"] == []
+    peer = export_for(cast.users["peer"])
+    assert [row["body"] for row in peer["after_care"]["reflections"]] == [texts["reflection"]]
+    assert [row["note"] for row in peer["after_care"]["debrief_requests"]] == [texts["debrief"]]
+    assert peer["after_care"]["feedback"] == peer["after_care"]["follow_ups"] == []
+    assert texts["feedback"] not in json.dumps(peer, ensure_ascii=False)
+
+
+def test_erasing_a_responder_blanks_their_reflections_and_debrief_notes_and_keeps_the_workers_record(
+    cast: Cast,
+) -> None:
+    from helpdesk.models import DebriefRequest, Feedback, PrivateNote, Reflection
+
+    texts = after_care(cast)
+    report = account_erase(actor=cast.users["admin"], user=cast.users["peer"])
+    assert report.care_texts == 2
+    stored = _everything_stored()
+    assert texts["reflection"] not in stored and texts["debrief"] not in stored
+    assert Reflection.objects.count() == DebriefRequest.objects.count() == 1  # the rows (counts) stay
+    # the worker's own record is theirs: the feedback, and the responder's note about the case, stay
+    assert Feedback.objects.get().comment == texts["feedback"]
+    assert PrivateNote.objects.get().body == texts["note"]

@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, Role, User
 from chat.export import DATA_EXPORTED
 from helpdesk.models import Consultation
 from tests.security.conftest import ROLES, Cast, client_for, verify
@@ -236,10 +236,23 @@ def test_the_command_deletes_an_account_and_prints_counts_only(cast: Cast) -> No
     assert User.objects.get(pk=owner.pk).username == f"deleted-{owner.pk}"
     for text in (owner.username, owner.display_name, owner.pseudonym, texts["question"]):
         assert text not in printed
-    # and an account named by its id works too
+    # and an account named by its id works too, with --id
     peer = cast.users["peer"]
-    assert f"Account {peer.pk} deleted" in erase(str(peer.pk), "--actor", admin.username, "--yes")
+    assert f"Account {peer.pk} deleted" in erase("--id", str(peer.pk), "--actor", admin.username, "--yes")
     assert not User.objects.get(pk=peer.pk).is_active
+
+
+def test_a_number_is_a_username_unless_id_is_said(cast: Cast, make_user: Any) -> None:
+    # given an account whose username is the id of another account
+    victim = cast.users["colleague"]
+    numbered = make_user(Role.WORKER, username=str(victim.pk))
+    admin = cast.users["admin"].username
+    # when the number is given without --id, the account with that username is the one deleted
+    assert f"Account {numbered.pk} deleted" in erase(str(victim.pk), "--actor", admin, "--yes")
+    assert User.objects.get(pk=victim.pk).is_active
+    # and a number that is no username says how to give an id
+    with pytest.raises(CommandError, match="To give an id, add --id"):
+        erase("987654", "--actor", admin, "--yes")
 
 
 @pytest.mark.parametrize(

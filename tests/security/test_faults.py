@@ -196,7 +196,17 @@ def test_a_database_outage_answers_unavailable_and_the_resend_is_stored_once(
         await worker.send(send_frame(outbox, "停止中に書いた相談"))
         seen["during"] = await next_of(worker, ("ack", "error"), timeout=30)
         seen["health_during"] = await asyncio.to_thread(_healthz, server.http)
-        await worker.send(json.dumps({"type": "typing"}))  # the socket itself is still usable
+        # a responder's resume and read receipt, which need the database, get a clear error too
+        await peer.send(json.dumps({"type": "resume", "after_seq": 1}))
+        seen["peer_resume_during"] = (await next_of(peer, ("error",), timeout=30))["code"]
+        await peer.send(json.dumps({"type": "read", "seq": 1}))
+        seen["peer_read_during"] = (await next_of(peer, ("error",), timeout=30))["code"]
+        # a new socket is told to try again later (4503), not failed with an internal error
+        with pytest.raises(ConnectionClosed) as refused:
+            late = await open_chat(server.ws, cid, worker_cookie)
+            await next_of(late, ("message",), timeout=30)
+        seen["connect_during"] = refused.value.rcvd.code if refused.value.rcvd else None
+        await worker.send(json.dumps({"type": "typing"}))  # the sockets themselves are still usable
         seen["peer_saw_typing"] = (await next_of(peer, ("typing",)))["role"]
 
         proxy.resume()
@@ -220,6 +230,8 @@ def test_a_database_outage_answers_unavailable_and_the_resend_is_stored_once(
     assert seen["during"]["type"] == "error" and seen["during"]["code"] == "unavailable"
     assert seen["during"]["client_id"] == outbox
     assert seen["health_during"] == (503, {"status": "error", "database": "error", "channel_layer": "ok"})
+    assert seen["peer_resume_during"] == seen["peer_read_during"] == "unavailable"
+    assert seen["connect_during"] == 4503
     assert seen["peer_saw_typing"] == "worker"
     # after recovery: the resend is stored once, acked with the same seq, delivered once
     assert seen["after"] == {"type": "ack", "client_id": outbox, "seq": 2, "whisper": False}

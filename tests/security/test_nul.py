@@ -52,3 +52,20 @@ def test_the_api_answers_a_nul_parameter_in_its_own_json_format(cast: Cast) -> N
 def test_without_a_verified_session_the_login_comes_first(cast: Cast) -> None:
     response = Client().get("/consultations/queue/?q=%00")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_multipart_request_to_the_api_is_refused_as_bad_input_not_a_server_error(cast: Cast) -> None:
+    """The API reads its own body: the NUL check must not consume a multipart stream before it."""
+    from accounts import tokens
+
+    _token, raw = tokens.token_create(actor=cast.users["owner"], name="nul", session_verified=True)
+    client = Client(headers={"Authorization": f"Bearer {raw}"}, raise_request_exception=False)
+    response = client.post("/api/v1/consultations/preview/", {"text": "本人は元気\x00です"})  # multipart
+    assert 400 <= response.status_code < 500 and response.json()["code"], response.content[:200]
+
+
+def test_a_session_cookie_with_a_nul_is_no_session(cast: Cast) -> None:
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "abcdefgh\x00ijklmnop"
+    response = client.get("/consultations/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

@@ -1,6 +1,7 @@
 """Delete (anonymise) one account from the shell, as an administrator would in the admin.
 
-    python manage.py erase_account <username-or-id> --actor <admin-username> [--yes]
+    python manage.py erase_account <username> --actor <admin-username> [--yes]
+    python manage.py erase_account --id <id> --actor <admin-username> [--yes]
 
 Without --yes it states what goes and what stays and asks on the terminal; it refuses to ask a pipe.
 It prints counts only, never a name or a text of the person.
@@ -20,11 +21,11 @@ from accounts.models import User
 from chat.export import ERASURE_DELETES, ERASURE_KEEPS, account_erase
 
 
-def _account(value: str) -> User | None:
-    found = User.objects.filter(username=value).first()
-    if found is None and value.isdigit():
-        found = User.objects.filter(pk=int(value)).first()
-    return found
+def _account(value: str, *, by_id: bool) -> User | None:
+    """By username, or with --id by numeric id: never a guess between the two (a username may be "42")."""
+    if by_id:
+        return User.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    return User.objects.filter(username=value).first()
 
 
 class Command(BaseCommand):
@@ -34,14 +35,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("account", help="username or numeric id of the account to delete")
+        parser.add_argument("account", help="username of the account to delete (its id with --id)")
+        parser.add_argument("--id", action="store_true", help="the account is given by its numeric id")
         parser.add_argument("--actor", required=True, help="username of the administrator doing it")
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = _account(options["account"])
+        user = _account(options["account"], by_id=options["id"])
         if user is None:
-            raise CommandError(f"No account {options['account']!r}.")
+            hint = "" if options["id"] or not options["account"].isdigit() else " To give an id, add --id."
+            raise CommandError(f"No account {options['account']!r}.{hint}")
         actor = User.objects.filter(username=options["actor"]).first()
         if actor is None:
             raise CommandError(f"No account {options['actor']!r} to act as.")
