@@ -15,7 +15,7 @@ from typing import Any
 
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import DatabaseError, InterfaceError
+from django.db import InterfaceError, OperationalError
 
 from accounts.audit import audit_record
 from accounts.models import User
@@ -47,8 +47,11 @@ def database_sync_to_async(func: Callable[..., Any]) -> Any:
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_SESSION_ENDED = 4401
-# A database that is down or unreachable (InterfaceError is not a DatabaseError in Django).
-DATABASE_DOWN = (DatabaseError, InterfaceError)
+# A database that is down or unreachable. Other database errors are bugs: they still crash loudly.
+# Where a failure would leave access or delivery unchecked (the session or role re-check, resume, a
+# gap repair) the socket is closed with CLOSE_TRY_AGAIN: the client reconnects with backoff, resumes
+# and resends its outbox, and the connect re-authorises. Sends and read receipts get `unavailable`.
+DATABASE_DOWN = (OperationalError, InterfaceError)
 # The database was unreachable at connect: try again later (autobahn allows only 1000 and 3000-4999).
 CLOSE_TRY_AGAIN = 4503
 SESSION_RECHECK_SECONDS = 30
@@ -144,9 +147,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         try:
             if not await self._session_still_valid():
                 return
-        except DATABASE_DOWN as error:  # cannot check now: the next frame tries again
-            self.session_checked = 0.0
+        except DATABASE_DOWN as error:  # cannot check the session now: fail closed, the client comes back
             logger.warning("chat session re-check failed: %s", type(error).__name__)
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         try:
             frame = json.loads(text_data)
         except (ValueError, RecursionError):  # RecursionError: brackets nested thousands deep
@@ -181,9 +185,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             logger.warning("chat activity update failed: %s", type(error).__name__)
         try:
             await handler(frame)
-        except DATABASE_DOWN as error:  # e.g. resume or read while the database is down: the socket stays
+        except DATABASE_DOWN as error:
             logger.error("chat %s failed: %s", frame["type"], type(error).__name__)
-            await self._error("unavailable", "一時的に処理できません。少し待ってからもう一度お試しください。")
+            if frame["type"] == "resume":  # unresumed, the socket would drop every doorbell: reconnect
+                await self.close(code=CLOSE_TRY_AGAIN)
+            else:  # a read receipt: the next one carries the same information
+                await self._error("unavailable", "一時的に処理できません。少し待ってからお試しください。")
 
     async def _on_send(self, frame: dict[str, Any], whisper: bool = False) -> None:
         client_id, body = frame.get("client_id"), frame.get("body")
@@ -254,8 +261,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         try:
             await self._deliver_from(last, whispers=whispers)  # a doorbell was lost: repair from the database
-        except DATABASE_DOWN as error:  # nothing advanced: the next doorbell or resume repairs it
+        except DATABASE_DOWN as error:  # a gap the client cannot see: reconnecting resumes past it
             logger.warning("chat repair failed: %s", type(error).__name__)
+            await self.close(code=CLOSE_TRY_AGAIN)
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event.get("sender") != self.channel_name:
@@ -294,8 +302,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             assert self.user is not None
             try:
                 role = await database_sync_to_async(self.lookup_role)()
-            except DATABASE_DOWN as error:  # every read re-checks access in the services anyway
+            except DATABASE_DOWN as error:  # access may have been lost: fail closed, the connect re-checks
                 logger.warning("chat access re-check failed: %s", type(error).__name__)
+                await self.close(code=CLOSE_TRY_AGAIN)
                 return
             if role is None:
                 await self.close(code=CLOSE_FORBIDDEN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -11,10 +12,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts.models import User
 from accounts.sockets import user_group
 from chat.auth import verified_user
+from chat.consumers import CLOSE_TRY_AGAIN, DATABASE_DOWN
 from helpdesk import routing
 from helpdesk.events import queue_group, role_group
 
 CLOSE_FORBIDDEN = 4403
+logger = logging.getLogger(__name__)
 
 
 def _groups_for(user: User) -> list[str]:
@@ -29,12 +32,19 @@ class NotificationConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.joined = []
-        user = await database_sync_to_async(verified_user)(self.scope.get("session"))
+        try:
+            user = await database_sync_to_async(verified_user)(self.scope.get("session"))
+            groups = await database_sync_to_async(_groups_for)(user) if user is not None else []
+        except DATABASE_DOWN as error:  # try again later, like the chat sockets
+            logger.error("notification connect failed: %s", type(error).__name__)
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         await self.accept()
         if user is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.joined = await database_sync_to_async(_groups_for)(user)
+        self.joined = groups
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
 

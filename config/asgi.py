@@ -13,7 +13,7 @@ from config.routing import websocket_urlpatterns  # noqa: E402
 
 # Sockets get the session only (lazily): each consumer finds its verified user itself
 # (chat.auth.verified_user), so a database outage at the handshake is the consumer's to answer
-# ("try again later", 1013) instead of a 500 from an eager user lookup.
+# ("try again later", 4503) instead of a 500 from an eager user lookup.
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -98,9 +98,16 @@ _QUERY = re.compile(r"^(\S+ [^?\s]*)\?\S*")
 
 
 class WithoutQueryString(logging.Filter):
-    """runserver's request lines ("GET /admin/accounts/user/?q=<name> HTTP/1.1") without the query."""
+    """Development servers' request lines without the query string (it can hold a searched name).
+
+    Django's runserver logs ("GET /admin/accounts/user/?q=<name> HTTP/1.1", status, size); daphne's
+    runserver (the one `make run` uses, daphne being an installed app) logs a dict with "path".
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and record.args and isinstance(record.args[0], str):
-            record.args = (_QUERY.sub(r"\1", record.args[0]), *record.args[1:])
+        args = record.args
+        if isinstance(args, tuple) and args and isinstance(args[0], str):
+            record.args = (_QUERY.sub(r"\1", args[0]), *args[1:])
+        elif isinstance(args, dict) and isinstance(args.get("path"), str):
+            record.args = {**args, "path": args["path"].split("?", 1)[0]}
         return True

@@ -120,6 +120,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database behind a dead network path must fail in seconds, not hold a worker thread for the
+    # operating system's TCP timeout (minutes) while every socket retries through it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 REDIS_URL = env.get_str("REDIS_URL", "")
 if REDIS_URL:
@@ -288,13 +292,14 @@ LOGGING = {
         # Django's own DEBUG console handler would format tracebacks with their messages: none here,
         # everything goes through "console" above.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        # runserver (make run) logs every request line: keep it, without the query string.
+        # The development servers log every request line: keep it, without the query string.
         "django.server": {
             "handlers": ["console"],
             "level": "INFO",
             "propagate": False,
             "filters": ["without_query_string"],
         },
+        "django.channels.server": {"level": "INFO", "filters": ["without_query_string"]},  # make run
         "django.request": {"level": "ERROR", "propagate": True},
         "axes": {"level": "WARNING", "propagate": True},
     },

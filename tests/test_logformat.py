@@ -106,6 +106,9 @@ except ValueError as error:
     logging.getLogger("django.request").error("Internal Server Error: %s", "/x/", exc_info=True)
     logging.getLogger("daphne.server").error("Exception inside application: %s", error, exc_info=error)
 logging.getLogger("django.server").info('"%s" %s %s', "GET /admin/?q={SECRET} HTTP/1.1", "200", "9")
+from daphne.management.commands.runserver import Command  # what `make run` serves with
+Command().log_action("http", "complete", {{"method": "GET", "path": "/admin/accounts/user/?q={SECRET}",
+    "status": 200, "time_taken": 0.01, "client": "127.0.0.1:5"}})
 """
 
 
@@ -128,4 +131,5 @@ def test_with_debug_on_nothing_the_service_logs_carries_a_message_or_a_query() -
     written = done.stdout + done.stderr
     assert "Internal Server Error: /x/" in written and "Exception inside application" in written
     assert "in fail" in written and '"GET /admin/ HTTP/1.1" 200 9' in written
+    assert "HTTP GET /admin/accounts/user/ 200" in written
     assert SECRET not in written

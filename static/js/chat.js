@@ -25,6 +25,9 @@
   var outbox = saved.outbox || [];
   var socket = null;
   var attempt = 0;
+  var openedAt = 0;
+  var retryTimer = null;
+  var retryDelay = 0;
   var typingTimer = null;
   var lastTypingSent = 0;
   var confirmedText = null;
@@ -74,6 +77,14 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // One retry timer for the whole outbox, doubling up to 30 s while the server says it cannot store
+  // (unavailable) or asks us to slow down (rate_limited); an ack resets it.
+  function scheduleRetry() {
+    if (retryTimer) { return; }
+    retryDelay = Math.min(30000, retryDelay ? retryDelay * 2 : 3000);
+    retryTimer = setTimeout(function () { retryTimer = null; flushOutbox(); }, retryDelay);
+  }
+
   function flushOutbox() {
     if (!socket || socket.readyState !== WebSocket.OPEN) { return; }
     outbox.forEach(function (entry) {
@@ -103,6 +114,7 @@
         if (frame.seq > lastWhisper) { lastWhisper = frame.seq; render(frame); }
         break;
       case "ack":
+        retryDelay = 0;
         outbox = outbox.filter(function (e) { return e.client_id !== frame.client_id; });
         persist();
         break;
@@ -128,7 +140,7 @@
         if (statusBox && STATUS[frame.status]) { statusBox.textContent = STATUS[frame.status]; }
         break;
       case "error":
-        if (frame.code === "rate_limited" || frame.code === "unavailable") { setTimeout(flushOutbox, 3000); }
+        if (frame.code === "rate_limited" || frame.code === "unavailable") { scheduleRetry(); }
         else if (frame.client_id) {
           outbox = outbox.filter(function (e) { return e.client_id !== frame.client_id; });
           persist();
@@ -149,7 +161,7 @@
     socket = new WebSocket(scheme + location.host + wsPath);
     setState("接続中…", "");
     socket.onopen = function () {
-      attempt = 0;
+      openedAt = Date.now();
       setState("接続しました", "ok");
       resume();
       flushOutbox();
@@ -164,7 +176,11 @@
         setState(event.code === 4401 ? "ログインし直してください。" : "この相談には参加できません。", "error");
         return;
       }
-      attempt += 1;
+      // Back off again unless the socket had lived a while: a server that accepts and closes at once
+      // (4503: the database is unreachable) must not be asked again every second by every tab.
+      if (openedAt && Date.now() - openedAt > 10000) { attempt = 0; }
+      openedAt = 0;
+      attempt = event.code === 4503 ? Math.max(attempt + 1, 3) : attempt + 1;
       var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
       setState("オフラインです。" + Math.round(delay / 1000) + "秒後に再接続します（入力した内容は保存されます）", "offline");
       setTimeout(connect, delay);

@@ -231,7 +231,7 @@ def test_the_command_deletes_an_account_and_prints_counts_only(cast: Cast) -> No
     # then it is deleted and the command prints numbers, no name and no text
     assert printed.strip() == (
         f"Account {owner.pk} deleted: texts of 1 consultation(s), 3 message(s), 1 circle message(s), "
-        "0 self-check(s) and 0 shift(s) erased."
+        "0 after-care text(s), 0 self-check(s) and 0 shift(s) erased."
     )
     assert User.objects.get(pk=owner.pk).username == f"deleted-{owner.pk}"
     for text in (owner.username, owner.display_name, owner.pseudonym, texts["question"]):
@@ -253,6 +253,9 @@ def test_a_number_is_a_username_unless_id_is_said(cast: Cast, make_user: Any) ->
     # and a number that is no username says how to give an id
     with pytest.raises(CommandError, match="To give an id, add --id"):
         erase("987654", "--actor", admin, "--yes")
+    # and --id takes ASCII digits only (a superscript two is a digit to Python, not an id)
+    with pytest.raises(CommandError, match="No account '²'"):
+        erase("--id", "²", "--actor", admin, "--yes")
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 import time_machine
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.models import Count, Q
 from django.utils import timezone
 from websockets.asyncio.client import ClientConnection, connect
@@ -35,6 +36,7 @@ from chat.consumers import ConsultationChatConsumer
 from chat.models import Message
 from config.asgi import application
 from helpdesk import defaults, sla, workflow
+from helpdesk.events import consultation_group
 from helpdesk.models import (
     Consultation,
     ConsultationEvent,
@@ -187,20 +189,25 @@ def test_a_database_outage_answers_unavailable_and_the_resend_is_stored_once(
         seen: dict[str, Any] = {}
         worker = await open_chat(server.ws, cid, worker_cookie)
         peer = await open_chat(server.ws, cid, peer_cookie)
+        second_tab = await open_chat(server.ws, cid, peer_cookie)  # the responder's other tab
         heard_by_peer = Reader()
         await worker.send(send_frame(str(uuid.uuid4()), "停止の前"))
         assert (await next_of(worker, ("ack", "error")))["type"] == "ack"
         await heard_by_peer.until(peer, seq=1)
+        await Reader().until(second_tab, seq=1)
 
         proxy.pause()  # PostgreSQL is gone for this server only
         await worker.send(send_frame(outbox, "停止中に書いた相談"))
         seen["during"] = await next_of(worker, ("ack", "error"), timeout=30)
         seen["health_during"] = await asyncio.to_thread(_healthz, server.http)
-        # a responder's resume and read receipt, which need the database, get a clear error too
-        await peer.send(json.dumps({"type": "resume", "after_seq": 1}))
-        seen["peer_resume_during"] = (await next_of(peer, ("error",), timeout=30))["code"]
+        # a read receipt gets a clear error and the socket stays; a resume that cannot be answered
+        # closes the socket with "try again later" (unresumed it would miss everything)
         await peer.send(json.dumps({"type": "read", "seq": 1}))
         seen["peer_read_during"] = (await next_of(peer, ("error",), timeout=30))["code"]
+        await second_tab.send(json.dumps({"type": "resume", "after_seq": 1}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_of(second_tab, ("message",), timeout=30)
+        seen["resume_during"] = closed.value.rcvd.code if closed.value.rcvd else None
         # a new socket is told to try again later (4503), not failed with an internal error
         with pytest.raises(ConnectionClosed) as refused:
             late = await open_chat(server.ws, cid, worker_cookie)
@@ -230,7 +237,7 @@ def test_a_database_outage_answers_unavailable_and_the_resend_is_stored_once(
     assert seen["during"]["type"] == "error" and seen["during"]["code"] == "unavailable"
     assert seen["during"]["client_id"] == outbox
     assert seen["health_during"] == (503, {"status": "error", "database": "error", "channel_layer": "ok"})
-    assert seen["peer_resume_during"] == seen["peer_read_during"] == "unavailable"
+    assert seen["peer_read_during"] == "unavailable" and seen["resume_during"] == 4503
     assert seen["connect_during"] == 4503
     assert seen["peer_saw_typing"] == "worker"
     # after recovery: the resend is stored once, acked with the same seq, delivered once
@@ -240,6 +247,85 @@ def test_a_database_outage_answers_unavailable_and_the_resend_is_stored_once(
     assert Message.objects.filter(consultation_id=cid, client_id=outbox).count() == 1
     assert seen["health_after"][0] == 200
     assert proxy.refused > 0, "the outage must really have refused connections"
+
+
+# --- Where a database failure must fail closed (in process, the failure injected) ----------------
+
+
+def down(*args: Any, **kwargs: Any) -> Any:
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+async def joined_as(room: dict[str, Any], who: str) -> WebsocketCommunicator:
+    cookie = await database_sync_to_async(session_cookie)(room[who])
+    comm = WebsocketCommunicator(
+        application,
+        f"/ws/consultations/{room['consultation'].pk}/",
+        headers=[(b"origin", b"http://localhost"), (b"cookie", cookie.encode())],
+    )
+    assert (await comm.connect())[0]
+    await comm.send_json_to({"type": "resume", "after_seq": 0})
+    await asyncio.sleep(0.1)
+    return comm
+
+
+async def closed_with(comm: WebsocketCommunicator) -> int | None:
+    while True:
+        output = await comm.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            return int(output.get("code", 1000))
+
+
+async def test_an_access_recheck_that_cannot_reach_the_database_closes_the_socket(
+    room: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a responder on the chat, and a status change whose access re-check finds no database
+    peer = await joined_as(room, "peer")
+    monkeypatch.setattr(ConsultationChatConsumer, "lookup_role", down)
+    # when the change is announced (access may have been lost with it)
+    await get_channel_layer().group_send(
+        consultation_group(room["consultation"].pk),
+        {
+            "type": "notify",
+            "payload": {
+                "type": "status",
+                "consultation": room["consultation"].pk,
+                "change": "handover",
+                "status": "in_progress",
+            },
+        },
+    )
+    # then the socket is closed with "try again later": no live message reaches an unchecked reader
+    assert await closed_with(peer) == 4503
+
+
+async def test_a_session_recheck_that_cannot_reach_the_database_closes_the_socket(
+    room: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    peer = await joined_as(room, "peer")
+    monkeypatch.setattr("chat.consumers.SESSION_RECHECK_SECONDS", 0)
+    monkeypatch.setattr("chat.consumers.verified_user", down)
+    await peer.send_json_to({"type": "typing"})
+    assert await closed_with(peer) == 4503
+
+
+async def test_a_resume_or_a_gap_repair_that_cannot_reach_the_database_closes_the_socket(
+    room: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a resume that fails would leave the socket deaf to every doorbell
+    worker = await joined_as(room, "worker")
+    monkeypatch.setattr(ConsultationChatConsumer, "fetch_after", down)
+    await worker.send_json_to({"type": "resume", "after_seq": 0})
+    assert await closed_with(worker) == 4503
+    # and a doorbell past a gap that cannot be repaired would leave the message unseen
+    monkeypatch.undo()
+    peer = await joined_as(room, "peer")
+    monkeypatch.setattr(ConsultationChatConsumer, "fetch_after", down)
+    frame = {"type": "message", "consultation": room["consultation"].pk, "seq": 5, "body_html": "x"}
+    await get_channel_layer().group_send(
+        consultation_group(room["consultation"].pk), {"type": "chat.frame", "frame": frame}
+    )
+    assert await closed_with(peer) == 4503
 
 
 # --- A reader that falls behind the channel capacity ----------------------------------------

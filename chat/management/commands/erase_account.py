@@ -24,7 +24,7 @@ from chat.export import ERASURE_DELETES, ERASURE_KEEPS, account_erase
 def _account(value: str, *, by_id: bool) -> User | None:
     """By username, or with --id by numeric id: never a guess between the two (a username may be "42")."""
     if by_id:
-        return User.objects.filter(pk=int(value)).first() if value.isdigit() else None
+        return User.objects.filter(pk=int(value)).first() if value.isascii() and value.isdigit() else None
     return User.objects.filter(username=value).first()
 
 
@@ -63,7 +63,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Account {user.pk} deleted: texts of {len(report.consultations)} consultation(s), "
             f"{report.messages} message(s), {report.circle_messages} circle message(s), "
-            f"{report.self_checks} self-check(s) and {report.shifts} shift(s) erased."
+            f"{report.care_texts} after-care text(s), {report.self_checks} self-check(s) and "
+            f"{report.shifts} shift(s) erased."
         )
 
     def _confirm(self, user: User) -> None:
