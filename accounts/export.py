@@ -7,7 +7,7 @@ calling `account_delete` here. What deletion keeps for the record is stated in d
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -28,7 +28,8 @@ from accounts.sockets import disconnect_user_on_commit
 ACCOUNT_DELETED = "account_deleted"
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | date | None) -> str | None:
+    """A time or date for a JSON export (every app's part of a person's download uses this)."""
     return value.isoformat() if value is not None else None
 
 
@@ -44,8 +45,8 @@ def account_export_for(*, user: User) -> dict[str, Any]:
         "professions": list(user.professions),
         "specialties": list(user.specialties),
         "is_active": user.is_active,
-        "date_joined": _iso(user.date_joined),
-        "last_login": _iso(user.last_login),
+        "date_joined": iso(user.date_joined),
+        "last_login": iso(user.last_login),
         "two_factor": {
             "authenticator_apps": TOTPDevice.objects.filter(user=user, confirmed=True).count(),
             "backup_codes_remaining": StaticToken.objects.filter(
@@ -56,10 +57,10 @@ def account_export_for(*, user: User) -> dict[str, Any]:
             {
                 "name": token.name,
                 "prefix": token.prefix,
-                "created_at": _iso(token.created_at),
-                "expires_at": _iso(token.expires_at),
-                "last_used_at": _iso(token.last_used_at),
-                "revoked_at": _iso(token.revoked_at),
+                "created_at": iso(token.created_at),
+                "expires_at": iso(token.expires_at),
+                "last_used_at": iso(token.last_used_at),
+                "revoked_at": iso(token.revoked_at),
             }
             for token in AccessToken.objects.filter(user=user).order_by("created_at", "pk")
         ],
@@ -68,7 +69,7 @@ def account_export_for(*, user: User) -> dict[str, Any]:
                 "action": event.action,
                 "object_type": event.object_type,
                 "object_id": event.object_id,
-                "created_at": _iso(event.created_at),
+                "created_at": iso(event.created_at),
             }
             for event in AuditEvent.objects.filter(actor=user).order_by("created_at", "pk")
         ],

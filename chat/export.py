@@ -11,7 +11,6 @@ or hashes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -21,9 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import export as account_export
 from accounts.audit import audit_record
+from accounts.export import iso
 from accounts.models import User
 from chat.models import CircleMessage, Message
 from chat.retention import message_bodies_purge
+from helpdesk import export as helpdesk_export
 from helpdesk import retention, selectors
 from helpdesk.models import Consultation
 from peer.export import peer_data_erase, peer_export_for
@@ -64,10 +65,6 @@ ERASURE_KEEPS: tuple[Promise, ...] = (
 )
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _consultation(consultation: Consultation, viewer: User) -> dict[str, Any]:
     events = selectors.events_visible_to(actor=viewer, consultation=consultation)
     return {
@@ -88,17 +85,17 @@ def _consultation(consultation: Consultation, viewer: User) -> dict[str, Any]:
         "agencies": list(consultation.agencies),
         "question": consultation.question,
         "summary": consultation.summary,
-        "created_at": _iso(consultation.created_at),
-        "claimed_at": _iso(consultation.claimed_at),
-        "first_response_at": _iso(consultation.first_response_at),
-        "resolved_at": _iso(consultation.resolved_at),
+        "created_at": iso(consultation.created_at),
+        "claimed_at": iso(consultation.claimed_at),
+        "first_response_at": iso(consultation.first_response_at),
+        "resolved_at": iso(consultation.resolved_at),
         "events": [
             {
                 "kind": event["kind"],
                 "from_status": event["from_status"],
                 "to_status": event["to_status"],
                 "reason": event["reason"],
-                "created_at": _iso(event["created_at"]),
+                "created_at": iso(event["created_at"]),
             }
             for event in events
         ],
@@ -121,7 +118,7 @@ def export_for(user: User) -> dict[str, Any]:
                 "seq": message.seq,
                 "client_id": str(message.client_id),
                 "body": message.body,
-                "created_at": _iso(message.created_at),
+                "created_at": iso(message.created_at),
             }
             for message in messages
         ],
@@ -131,11 +128,11 @@ def export_for(user: User) -> dict[str, Any]:
                 "seq": message.seq,
                 "client_id": str(message.client_id),
                 "body": message.body,
-                "created_at": _iso(message.created_at),
+                "created_at": iso(message.created_at),
             }
             for message in CircleMessage.objects.filter(author=user).order_by("circle_id", "seq")
         ],
-        "after_care": retention.care_texts_of(user_id=user.pk),
+        "after_care": helpdesk_export.care_texts_of(user_id=user.pk),
         "peer": peer_export_for(user=user),
     }
 

@@ -7,16 +7,11 @@ tables. What erasure keeps is stated in docs/security.md ("Deleting an account")
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from accounts.export import account_delete_check
+from accounts.export import account_delete_check, iso
 from accounts.models import User
 from peer.models import CircleMembership, ResponderProfile, SelfCheck, ShiftSlot, TrainingRecord
-
-
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def peer_export_for(*, user: User) -> dict[str, Any]:
@@ -34,8 +29,8 @@ def peer_export_for(*, user: User) -> dict[str, Any]:
             "training_level": profile.training_level,
             "languages": list(profile.languages),
             "heavy_weekly_cap": profile.heavy_weekly_cap,
-            "status_changed_at": _iso(profile.status_changed_at),
-            "last_active_at": _iso(profile.last_active_at),
+            "status_changed_at": iso(profile.status_changed_at),
+            "last_active_at": iso(profile.last_active_at),
         },
         "shifts": [
             {"weekday": slot.weekday, "start": slot.start.isoformat(), "end": slot.end.isoformat()}
@@ -45,14 +40,14 @@ def peer_export_for(*, user: User) -> dict[str, Any]:
             {
                 "level": record.level,
                 "course": record.course,
-                "completed_on": _iso(record.completed_on),
-                "recorded_at": _iso(record.recorded_at),
+                "completed_on": iso(record.completed_on),
+                "recorded_at": iso(record.recorded_at),
             }
             for record in TrainingRecord.objects.filter(user=user).order_by("completed_on", "pk")
         ],
         "self_checks": [
             {
-                "taken_at": _iso(check.taken_at),
+                "taken_at": iso(check.taken_at),
                 "prefecture": check.prefecture,
                 "answers": dict(check.answers),
                 "personal_score": check.personal_score,
@@ -65,7 +60,7 @@ def peer_export_for(*, user: User) -> dict[str, Any]:
                 "circle": membership.circle_id,
                 "name": membership.circle.name,
                 "moderator": membership.circle.moderator_id == user.pk,
-                "joined_at": _iso(membership.joined_at),
+                "joined_at": iso(membership.joined_at),
             }
             for membership in CircleMembership.objects.filter(user=user)
             .select_related("circle")

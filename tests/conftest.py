@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import itertools
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -188,3 +189,12 @@ def sentry_capture() -> Iterator[CapturingTransport]:
     yield transport
     sentry_sdk.flush()
     sentry_sdk.init()
+
+
+@pytest.fixture
+def keep_signal_handlers() -> Iterator[None]:
+    """The worker installs SIGTERM/SIGINT handlers; give pytest its own back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 import itertools
 import re
-import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -327,15 +326,6 @@ def test_seed_demo_gives_up_cleanly_when_every_password_is_rejected(
 
 
 # --- background_worker -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def keep_signal_handlers() -> Iterator[None]:
-    """The worker installs SIGTERM/SIGINT handlers; give pytest its own back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
 
 
 def test_background_worker_once_deletes_expired_sessions_and_stale_attempts(

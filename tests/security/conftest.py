@@ -163,3 +163,13 @@ def service_log() -> Iterator[io.StringIO]:
     previous = handler.setStream(written)
     yield written
     handler.setStream(previous)
+
+
+@pytest.fixture
+def people(make_user: Callable[..., User]) -> dict[str, User]:
+    """A worker, and a peer and an expert on duty (the retention and background-job suites)."""
+    peer = make_user(Role.PEER, display_name="試験 ピア")
+    ResponderProfile.objects.create(user=peer, on_duty=True, capacity=20)
+    expert = make_user(Role.EXPERT)
+    ResponderProfile.objects.create(user=expert, on_duty=True, capacity=20)
+    return {"worker": make_user(Role.WORKER), "peer": peer, "expert": expert}

@@ -51,6 +51,24 @@ def messages_of(records: list[logging.LogRecord]) -> str:
     return "\n".join(f"{record.getMessage()} {record.args!r}" for record in records)
 
 
+def assert_logged_failure_without(
+    canary: dict[str, str],
+    service_log: io.StringIO,
+    caplog: pytest.LogCaptureFixture,
+    sentry_capture: CapturingTransport,
+) -> None:
+    """The forced database failure was logged and sent (so the search means something), and no canary
+    is in what the service's handler wrote, in any record's message or arguments, or in a Sentry payload."""
+    assert any(b"OperationalError" in e for e in sentry_capture.envelopes)
+    written = service_log.getvalue()
+    assert "OperationalError" in written
+    logged = written + messages_of(caplog.records)
+    for field, value in canary.items():
+        assert value not in logged, field
+        for envelope in sentry_capture.envelopes:
+            assert value.encode() not in envelope, field
+
+
 def admin_form(user: User, **changes: str) -> dict[str, Any]:
     form = {
         "username": user.username,
@@ -142,14 +160,7 @@ def test_no_canary_reaches_a_log_record_or_sentry(
     sentry_sdk.flush()
 
     # then no canary is in the log the service writes, in any record's message, or in a Sentry payload
-    assert sentry_capture.envelopes and any(b"OperationalError" in e for e in sentry_capture.envelopes)
-    written = service_log.getvalue()
-    assert "OperationalError" in written  # the failures were logged: the search below means something
-    logged = written + messages_of(caplog.records)
-    for field, value in canary.items():
-        assert value not in logged, field
-        for envelope in sentry_capture.envelopes:
-            assert value.encode() not in envelope, field
+    assert_logged_failure_without(canary, service_log, caplog, sentry_capture)
 
 
 CARE_FIELDS = ("feedback", "reflection", "debrief", "followup", "triage", "circle", "circle_body", "course")
@@ -229,15 +240,8 @@ def test_no_canary_from_after_care_triage_circles_or_training_reaches_a_log_reco
     assert crashed.status_code == 500
     sentry_sdk.flush()
 
-    # then none of them is in the service's log, a record's message or arguments, or a Sentry payload
-    assert any(b"OperationalError" in e for e in sentry_capture.envelopes)
-    written = service_log.getvalue()
-    assert "OperationalError" in written
-    logged = written + messages_of(caplog.records)
-    for field, value in canary.items():
-        assert value not in logged, field
-        for envelope in sentry_capture.envelopes:
-            assert value.encode() not in envelope, field
+    # then no canary is in the log the service writes, in any record's message, or in a Sentry payload
+    assert_logged_failure_without(canary, service_log, caplog, sentry_capture)
 
 
 def test_a_database_error_quoting_a_value_does_not_write_it_to_the_log(

@@ -40,6 +40,10 @@ def tag(label: str) -> str:
     return f"{label}-{uuid.uuid4().hex[:10]}"
 
 
+# What conversation() has others write: never in the owner's download.
+OTHERS_WORDS = ("peer_message", "note", "triage", "peer_reason", "other_question", "whisper", "circle_other")
+
+
 def conversation(cast: Cast) -> dict[str, str]:
     """The owner's consultation with texts from everyone; returns the text each party wrote."""
     texts = {
@@ -105,15 +109,7 @@ def test_a_worker_downloads_their_own_data_and_nothing_else(cast: Cast) -> None:
     assert [m["body"] for m in exported["circle_messages"]] == [texts["circle_own"]]
     assert {e["kind"] for e in consultation["events"]} >= {"created", "claimed", "status"}
     # and none of what others wrote, what responders keep among themselves, or any secret
-    for private in (
-        "peer_message",
-        "note",
-        "triage",
-        "peer_reason",
-        "other_question",
-        "whisper",
-        "circle_other",
-    ):
+    for private in OTHERS_WORDS:
         assert texts[private] not in document, private
     device = TOTPDevice.objects.get(user=owner)
     for secret in (raw_token, owner.password, device.key, AccessToken.objects.get(user=owner).token_hash):

@@ -22,7 +22,7 @@ from accounts.models import AuditEvent, Role, User
 from chat.export import DATA_EXPORTED
 from helpdesk.models import Consultation
 from tests.security.conftest import ROLES, Cast, client_for, verify
-from tests.security.test_export import conversation
+from tests.security.test_export import OTHERS_WORDS, conversation
 
 URL = "/chat/my-data/"
 USERS = "/admin/accounts/user/"
@@ -57,15 +57,7 @@ def test_a_worker_downloads_their_own_data_as_a_json_file(cast: Cast) -> None:
     assert [m["body"] for m in exported["messages"]] == [texts["worker_message"]]
     assert [m["body"] for m in exported["circle_messages"]] == [texts["circle_own"]]
     # and nothing anyone else wrote
-    for private in (
-        "peer_message",
-        "note",
-        "triage",
-        "peer_reason",
-        "other_question",
-        "whisper",
-        "circle_other",
-    ):
+    for private in OTHERS_WORDS:
         assert texts[private] not in body, private
     # and the download is audited once
     assert exports_by(owner) == 1
